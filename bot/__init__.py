@@ -1,0 +1,1 @@
+"""CDHT Policy Bot: answers public-policy questions about the Chengdu Hi-Tech Zone."""

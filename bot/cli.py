@@ -1,0 +1,208 @@
+"""The `policybot` command line: the same engine as Telegram, from a terminal."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .config import Settings, default_kb_root
+from .knowledge import KnowledgeBase, KnowledgeBaseError, load_knowledge_base
+
+
+def _print_problems(exc: KnowledgeBaseError) -> None:
+    print(f"The knowledge base has {len(exc.problems)} problem(s):", file=sys.stderr)
+    for problem in exc.problems:
+        print(f"  {problem}", file=sys.stderr)
+
+
+def _engine(root: Path | None):
+    from .engine import Engine
+
+    return Engine(load_knowledge_base(root or default_kb_root()))
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from .console import render_plain
+
+    engine = _engine(args.kb)
+    questions = sys.stdin if args.question == "-" else [args.question]
+    for line in questions:
+        question = line.rstrip("\n") if args.question == "-" else line
+        reply = engine.reply(question, args.lang)
+        if args.json:
+            print(json.dumps(reply.to_json(question), ensure_ascii=False), flush=True)
+        else:
+            print(render_plain(reply), flush=True)
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    from .console import ConsoleChat
+
+    ConsoleChat(_engine(args.kb), args.lang).loop()
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    if not settings.token:
+        from .console import ConsoleChat
+
+        print("No TELEGRAM_BOT_TOKEN set: starting the local console chat.\n", file=sys.stderr)
+        ConsoleChat(_engine(args.kb)).loop()
+        return 0
+    from .telegram_ui.application import run
+
+    return run(settings)
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from .knowledge.checks import misrouted_examples, near_duplicate_examples, run_checks
+    from .matching.index import Matcher
+
+    root = Path(args.dir) if args.dir else default_kb_root()
+    kb = load_knowledge_base(root, check=False)
+    problems = run_checks(kb)
+    errors = [p for p in problems if p.severity == "error"]
+    if not errors:
+        matcher = Matcher(kb)
+        problems += near_duplicate_examples(kb, matcher) + misrouted_examples(kb, matcher)
+    for problem in problems:
+        print(problem)
+    warnings = len(problems) - len(errors)
+    print(f"{len(kb.intents)} intents, {len(kb.topics)} topics: "
+          f"{len(errors)} error(s), {warnings} warning(s)")
+    return 1 if errors else 0
+
+
+def _export(kb: KnowledgeBase) -> dict:
+    return {"intents": [
+        {
+            "id": intent.id,
+            "examples": {"zh": list(intent.examples.zh), "en": list(intent.examples.en)},
+            "keywords": list(intent.keywords),
+            "answer": {"zh": kb.answers[intent.id].answer.zh, "en": kb.answers[intent.id].answer.en},
+            "plan": kb.answers[intent.id].plan,
+            "links": [{"key": k, "url": kb.links[k].url, "zh": kb.links[k].zh, "en": kb.links[k].en}
+                      for k in kb.answers[intent.id].links],
+            "follow_ups": list(kb.answers[intent.id].follow_ups),
+            "reviewed": kb.answers[intent.id].reviewed.isoformat(),
+        }
+        for intent in kb.intents.values()
+    ]}
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    kb = load_knowledge_base(args.kb or default_kb_root())
+    json.dump(_export(kb), sys.stdout, ensure_ascii=False, indent=None if args.compact else 2)
+    print()
+    return 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from .knowledge.schema import FILE_MODELS
+
+    if args.kind:
+        print(json.dumps(FILE_MODELS[args.kind].model_json_schema(), ensure_ascii=False, indent=2))
+    else:
+        globs = {"intents": "intents/*.yaml", "answers": "content/answers/*.yaml"}
+        print(json.dumps({globs.get(k, f"content/{k}.yaml"): m.model_json_schema()
+                          for k, m in FILE_MODELS.items()}, ensure_ascii=False, indent=2))
+    return 0
+
+
+def _print_report(rep: dict, failures: bool) -> None:
+    o = rep["overall"]
+    print(f"questions {o['questions']}: answer accuracy {o['accuracy']}%, clarify {o['clarify']}%, "
+          f"wrong answers {o['wrong']}%, off-topic declined {o['declined_off_topic']}%")
+    for title, key in (("by language", "by_language"), ("by area", "by_area")):
+        print(f"\n{title}:")
+        for name, r in rep[key].items():
+            print(f"  {name:10} n={r['questions']:4}  accuracy {r['accuracy']:5}%  "
+                  f"clarify {r['clarify']:5}%  wrong {r['wrong']:5}%  "
+                  f"declined {r['declined_off_topic']:5}%")
+    if rep["confused"]:
+        print("\nconfused (expected → answered):")
+        for c in rep["confused"]:
+            print(f"  {c['count']:3} × {c['expected']} → {c['answered']}")
+    if failures:
+        print("\nmisses:")
+        for f in rep["failures"]:
+            print(f"  [{f['kind']:8} {f['intent'] or '-':28} {f['score']:5}] "
+                  f"expect {f['expect']:28} {f['q']}")
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from . import evaluation
+
+    engine = _engine(args.kb)
+    items = evaluation.load_labelled(Path(args.file))
+    if args.sweep:
+        rows = evaluation.sweep(engine, items, answers=[40, 45, 50, 55, 60, 65, 70],
+                                margins=[0, 4, 8, 12])
+        print("answer_threshold margin  accuracy clarify wrong declined_off_topic")
+        for r in rows:
+            print(f"{r['answer_threshold']:16} {r['margin']:6}  {r['accuracy']:8} "
+                  f"{r['clarify']:7} {r['wrong']:5} {r['declined_off_topic']:18}")
+        return 0
+    rep = evaluation.report(evaluation.run(engine, items))
+    if args.json:
+        print(json.dumps(rep, ensure_ascii=False, indent=2))
+    else:
+        _print_report(rep, args.failures)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="policybot", description=__doc__)
+    parser.add_argument("--kb", type=Path, default=None,
+                        help="folder holding intents/ and content/ (default: this checkout)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ask", help="print the reply to a question ('-' reads stdin lines)")
+    p.add_argument("--lang", choices=["zh", "en"])
+    p.add_argument("--json", action="store_true")
+    p.add_argument("question")
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("chat", help="interactive console chat on the same engine")
+    p.add_argument("--lang", choices=["zh", "en"])
+    p.set_defaults(func=cmd_chat)
+
+    p = sub.add_parser("run", help="run the Telegram bot (console chat without a token)")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("validate", help="check the knowledge base; exit 1 on errors")
+    p.add_argument("dir", nargs="?")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("export", help="the whole knowledge base as JSON")
+    p.add_argument("--json", action="store_true", help="JSON output (the only format)")
+    p.add_argument("--compact", action="store_true")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("schema", help="JSON Schema of the YAML files, for editors")
+    p.add_argument("kind", nargs="?", choices=["intents", "answers", "links", "facts", "topics",
+                                              "messages", "matching"])
+    p.set_defaults(func=cmd_schema)
+
+    p = sub.add_parser("eval", help="accuracy on a labelled set of questions")
+    p.add_argument("file")
+    p.add_argument("--sweep", action="store_true", help="figures across thresholds")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--failures", action="store_true", help="list every miss")
+    p.set_defaults(func=cmd_eval)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except KnowledgeBaseError as exc:
+        _print_problems(exc)
+        return 1
+    except BrokenPipeError:
+        return 0

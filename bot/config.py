@@ -1,0 +1,67 @@
+"""Settings from the environment; imports nothing of ours."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_API_URL = "https://api.telegram.org/bot"
+
+
+def default_kb_root() -> Path:
+    """The folder holding intents/ and content/: $POLICYBOT_KB, the checkout, or the cwd."""
+    env = os.environ.get("POLICYBOT_KB")
+    if env:
+        return Path(env)
+    checkout = Path(__file__).resolve().parent.parent
+    return checkout if (checkout / "intents").is_dir() else Path.cwd()
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    try:
+        return int(raw) if raw else default
+    except ValueError:
+        raise SystemExit(f"{name} must be a whole number, got {raw!r}") from None
+
+
+def _ids(raw: str) -> frozenset[int]:
+    try:
+        return frozenset(int(x) for x in raw.replace(" ", "").split(",") if x)
+    except ValueError:
+        raise SystemExit(f"ADMIN_IDS must be comma-separated numbers, got {raw!r}") from None
+
+
+@dataclass(frozen=True)
+class Settings:
+    token: str = field(default="", repr=False)
+    api_url: str = DEFAULT_API_URL
+    admin_ids: frozenset[int] = frozenset()
+    database_path: Path = Path("data/bot.sqlite3")
+    webhook_url: str = ""
+    port: int = 8443
+    log_level: str = "INFO"
+    kb_root: Path = field(default_factory=default_kb_root)
+    retention_days: int = 180
+    stale_days: int = 365
+    auto_reload: bool = False
+    hash_secret: str = field(default="", repr=False)
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        env = os.environ
+        return cls(
+            token=env.get("TELEGRAM_BOT_TOKEN", "").strip(),
+            api_url=env.get("TELEGRAM_API_URL", "").strip() or DEFAULT_API_URL,
+            admin_ids=_ids(env.get("ADMIN_IDS", "")),
+            database_path=Path(env.get("DATABASE_PATH", "").strip() or "data/bot.sqlite3"),
+            webhook_url=env.get("WEBHOOK_URL", "").strip(),
+            port=_int("PORT", 8443),
+            log_level=(env.get("LOG_LEVEL", "").strip() or "INFO").upper(),
+            kb_root=default_kb_root(),
+            retention_days=_int("RETENTION_DAYS", 180),
+            stale_days=_int("STALE_DAYS", 365),
+            auto_reload=env.get("AUTO_RELOAD", "").strip().lower() in ("1", "true", "yes"),
+            hash_secret=env.get("USER_HASH_SECRET", "").strip(),
+        )

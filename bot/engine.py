@@ -1,0 +1,176 @@
+"""The dialogue engine: a question (and the user's language choice) → a Reply.
+
+No I/O and no Telegram here: the same engine serves Telegram, the console chat and the CLI,
+so what `policybot ask` prints is what a Telegram user reads.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+from .knowledge.base import KnowledgeBase
+from .knowledge.schema import Lang
+from .matching.index import Candidate, Matcher
+from .matching.language import detect_language
+from .matching.normalize import has_cjk
+
+Kind = Literal["answer", "clarify", "fallback"]
+MAX_OPTIONS = 3
+
+
+@dataclass(frozen=True)
+class LinkOut:
+    title: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Option:
+    intent: str
+    title: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the user gets: `text` is exactly what they read; links and options are buttons."""
+
+    kind: Kind
+    lang: Lang
+    text: str
+    intent: str | None = None
+    score: float = 0.0
+    title: str | None = None
+    links: list[LinkOut] = field(default_factory=list)
+    options: list[Option] = field(default_factory=list)
+
+    def to_json(self, question: str) -> dict:
+        data = asdict(self)
+        return {
+            "question": question,
+            "lang": self.lang,
+            "kind": self.kind,
+            "intent": self.intent,
+            "score": self.score,
+            "text": self.text,
+            "links": data["links"],
+            "options": data["options"],
+        }
+
+
+class Engine:
+    """Built once per knowledge base (a reload builds a new one and swaps it in)."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+        self.matcher = Matcher(kb)
+        self._places = sorted(
+            {self.matcher.normalize(p) for p in kb.matching.other_places}, key=len, reverse=True
+        )
+        self._place_res = [
+            (p, re.compile(re.escape(p) if has_cjk(p) else rf"(?<![a-z]){re.escape(p)}(?![a-z])"))
+            for p in self._places
+        ]
+        self._mentions: dict[tuple[str, str], bool] = {}
+
+    # -- entry points ----------------------------------------------------------------
+
+    def reply(self, text: str, lang: Lang | None = None) -> Reply:
+        """Answer a free-text question; `lang` is the user's explicit choice, if any."""
+        settings = self.kb.matching
+        normalized = self.matcher.normalize((text or "")[: settings.max_input_chars])
+        detected = detect_language(normalized)
+        reply_lang: Lang = lang or (detected if detected in ("zh", "en") else "zh")
+        if detected is None:
+            return self._message("empty", reply_lang)
+        if detected == "other":
+            return self._message("unsupported_language", lang or "en")
+        ranked = self.matcher.rank(self.matcher.prepare(normalized))
+        return self.decide(ranked, normalized, reply_lang)
+
+    def answer(self, intent_id: str, lang: Lang) -> Reply | None:
+        """The answer of a known intent (menus, deep links, clarify buttons)."""
+        if intent_id not in self.kb.answers:
+            return None
+        return self._answer(Candidate(intent_id, 100.0, "", False), lang)
+
+    def message(self, key: str, lang: Lang, **fields: str) -> str:
+        """An interface string from content/messages.yaml, placeholders filled."""
+        template = getattr(self.kb.messages, key).get(lang)
+        return template.format(hotline=self.hotline(lang), **fields) if "{" in template else template
+
+    def hotline(self, lang: Lang) -> str:
+        return getattr(self.kb.hotline, lang)
+
+    # -- decision --------------------------------------------------------------------
+
+    def decide(self, ranked: list[Candidate], normalized: str, lang: Lang) -> Reply:
+        """answer / clarify / fallback from ranked candidates, by the YAML thresholds."""
+        settings = self.kb.matching
+        if not ranked or ranked[0].score < settings.clarify_threshold:
+            return self._fallback(lang, ranked[0].score if ranked else 0.0)
+        top = ranked[0]
+        place = self._other_place(normalized, top.intent)
+        if place:
+            return self._fallback(lang, top.score, place=place)
+        runner_up = ranked[1].score if len(ranked) > 1 else 0.0
+        if top.score >= settings.answer_threshold and top.score - runner_up >= settings.margin:
+            return self._answer(top, lang)
+        close = [c for c in ranked[:MAX_OPTIONS] if c.score >= settings.clarify_threshold]
+        key = "clarify" if len(close) > 1 else "did_you_mean"
+        return Reply(
+            kind="clarify",
+            lang=lang,
+            text=self.message(key, lang),
+            score=top.score,
+            options=[Option(c.intent, self.kb.title(c.intent, lang)) for c in close],
+        )
+
+    def _other_place(self, normalized: str, intent: str) -> str | None:
+        for place, pattern in self._place_res:
+            if pattern.search(normalized):
+                key = (intent, place)
+                if key not in self._mentions:
+                    self._mentions[key] = self.matcher.mentions(intent, place)
+                if not self._mentions[key]:
+                    return place
+        return None
+
+    # -- building replies ------------------------------------------------------------
+
+    def _answer(self, top: Candidate, lang: Lang) -> Reply:
+        answer = self.kb.answers[top.intent]
+        text = answer.answer.get(lang)
+        if answer.plan:
+            text = f"{text}\n\n{self.message('source', lang, passage=answer.plan)}"
+        return Reply(
+            kind="answer",
+            lang=lang,
+            text=text,
+            intent=top.intent,
+            score=top.score,
+            title=self.kb.title(top.intent, lang),
+            links=self._links(answer.links, lang),
+            options=[Option(f, self.kb.title(f, lang)) for f in answer.follow_ups],
+        )
+
+    def _fallback(self, lang: Lang, score: float, place: str | None = None) -> Reply:
+        text = (
+            self.message("other_place", lang, place=place)
+            if place
+            else self.message("fallback", lang)
+        )
+        return Reply(
+            kind="fallback", lang=lang, text=text, score=score, links=self._links(["cdht"], lang)
+        )
+
+    def _message(self, key: str, lang: Lang) -> Reply:
+        return Reply(kind="fallback", lang=lang, text=self.message(key, lang))
+
+    def _links(self, keys: list[str], lang: Lang) -> list[LinkOut]:
+        return [
+            LinkOut(getattr(self.kb.links[k], lang), self.kb.links[k].url)
+            for k in keys
+            if k in self.kb.links
+        ]

@@ -1,0 +1,135 @@
+"""Labelled questions → the figures that decide whether a knowledge-base change ships."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from .engine import Engine, Reply
+from .knowledge.errors import Problem, SchemaError
+
+
+@dataclass(frozen=True)
+class Labelled:
+    q: str
+    expect: str | None  # an intent id or prefix; None for "should decline"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    item: Labelled
+    reply: Reply
+
+    @property
+    def in_scope(self) -> bool:
+        return self.item.expect is not None
+
+    @property
+    def correct(self) -> bool:
+        e, got = self.item.expect, self.reply.intent
+        return (self.reply.kind == "answer" and e is not None and got is not None
+                and (got == e or got.startswith(e + ".")))
+
+    @property
+    def wrong(self) -> bool:
+        return self.reply.kind == "answer" and not self.correct
+
+    @property
+    def area(self) -> str:
+        return self.item.expect.split(".", 1)[0] if self.item.expect else "none"
+
+
+def load_labelled(path: Path) -> list[Labelled]:
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise SchemaError([Problem(str(path), None, f"cannot read: {exc}", "")]) from None
+    if not isinstance(data, list):
+        raise SchemaError([Problem(str(path), None, "expected a list of {q, expect}", "")])
+    items = []
+    for row in data:
+        if not isinstance(row, dict) or "q" not in row or "expect" not in row:
+            raise SchemaError([Problem(str(path), None, f"bad entry {row!r}", "use {q, expect}")])
+        expect = row["expect"]
+        items.append(Labelled(str(row["q"]), None if expect in (None, "none") else str(expect)))
+    return items
+
+
+def run(engine: Engine, items: list[Labelled]) -> list[Outcome]:
+    return [Outcome(item, engine.reply(item.q)) for item in items]
+
+
+def _rates(outcomes: list[Outcome]) -> dict[str, float | int]:
+    scope = [o for o in outcomes if o.in_scope]
+    off = [o for o in outcomes if not o.in_scope]
+
+    def pct(n: int, d: int) -> float:
+        return round(100.0 * n / d, 1) if d else 0.0
+
+    return {
+        "questions": len(outcomes),
+        "accuracy": pct(sum(o.correct for o in scope), len(scope)),
+        "clarify": pct(sum(o.reply.kind == "clarify" for o in scope), len(scope)),
+        "wrong": pct(sum(o.wrong for o in outcomes), len(outcomes)),
+        "declined_off_topic": pct(sum(o.reply.kind != "answer" for o in off), len(off)),
+    }
+
+
+def report(outcomes: list[Outcome]) -> dict:
+    """Overall, per language and per area figures, and the most confused pairs."""
+    by_lang: dict[str, list[Outcome]] = defaultdict(list)
+    by_area: dict[str, list[Outcome]] = defaultdict(list)
+    for o in outcomes:
+        by_lang[o.reply.lang].append(o)
+        by_area[o.area].append(o)
+    confused = Counter(
+        (o.item.expect or "none", o.reply.intent) for o in outcomes if o.wrong
+    )
+    return {
+        "overall": _rates(outcomes),
+        "by_language": {k: _rates(v) for k, v in sorted(by_lang.items())},
+        "by_area": {k: _rates(v) for k, v in sorted(by_area.items())},
+        "confused": [{"expected": e, "answered": g, "count": n}
+                     for (e, g), n in confused.most_common(15)],
+        "failures": [
+            {"q": o.item.q, "expect": o.item.expect or "none", "kind": o.reply.kind,
+             "intent": o.reply.intent, "score": o.reply.score}
+            for o in outcomes if not (o.correct or (not o.in_scope and o.reply.kind != "answer"))
+        ],
+    }
+
+
+def sweep(engine: Engine, items: list[Labelled], answers: list[float], margins: list[float],
+          clarify_gap: float = 15.0) -> list[dict]:
+    """Figures across thresholds: the matcher's ranking is computed once per question."""
+    kb = engine.kb
+    ranked = []
+    for item in items:
+        norm = engine.matcher.normalize(item.q[: kb.matching.max_input_chars])
+        ranked.append((item, norm, engine.matcher.rank(engine.matcher.prepare(norm))))
+    rows = []
+    original = kb.matching
+    try:
+        for threshold in answers:
+            for margin in margins:
+                settings = original.model_copy(update={
+                    "answer_threshold": threshold, "margin": margin,
+                    "clarify_threshold": max(0.0, threshold - clarify_gap)})
+                object.__setattr__(kb, "matching", settings)
+                outcomes = []
+                for item, norm, cands in ranked:
+                    reply = engine.reply(item.q) if not cands else engine.decide(
+                        cands, norm, engine.reply(item.q).lang)
+                    outcomes.append(Outcome(item, reply))
+                rows.append({"answer_threshold": threshold, "margin": margin,
+                             **_rates(outcomes)})
+    finally:
+        object.__setattr__(kb, "matching", original)
+    return rows
+
+
+__all__ = ["Labelled", "Outcome", "dataclasses", "load_labelled", "report", "run", "sweep"]

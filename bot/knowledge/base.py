@@ -1,0 +1,67 @@
+"""The loaded knowledge base: immutable, so a reload can swap it in one step."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .schema import (
+    Answer,
+    Area,
+    Fact,
+    Hotline,
+    Intent,
+    Lang,
+    Link,
+    MatchingFile,
+    Messages,
+    Topic,
+)
+
+
+@dataclass(frozen=True)
+class Location:
+    file: str
+    line: int | None
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    root: Path
+    intents: dict[str, Intent]
+    answers: dict[str, Answer]
+    links: dict[str, Link]
+    hotline: Hotline
+    facts: dict[str, Fact]
+    areas: dict[str, Area]
+    topics: dict[str, Topic]
+    messages: Messages
+    matching: MatchingFile
+    plan: str
+    where: dict[str, Location] = field(default_factory=dict, repr=False)
+
+    def title(self, intent_id: str, lang: Lang) -> str:
+        """A human title: the answer's own, else its topic's, else the id."""
+        answer = self.answers.get(intent_id)
+        if answer is not None and answer.title is not None:
+            return answer.title.get(lang)
+        topic = self.topic_of(intent_id)
+        return getattr(topic, lang) if topic else intent_id
+
+    def topic_of(self, intent_id: str) -> Topic | None:
+        """The topic an intent belongs to: its own id or the longest topic-id prefix."""
+        parts = intent_id.split(".")
+        for end in range(len(parts), 1, -1):
+            topic = self.topics.get(".".join(parts[:end]))
+            if topic is not None:
+                return topic
+        return None
+
+    def intents_of_topic(self, topic_id: str) -> list[str]:
+        return [i for i in self.intents if i == topic_id or i.startswith(topic_id + ".")]
+
+    def topics_of_area(self, area: str) -> list[Topic]:
+        return [t for t in self.topics.values() if t.id.split(".", 1)[0] == area]
+
+    def locate(self, kind: str, key: str) -> Location:
+        return self.where.get(f"{kind}:{key}", Location("?", None))

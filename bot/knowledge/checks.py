@@ -1,0 +1,256 @@
+"""Content checks, one small function each, in the spirit of Rasa's `data validate`.
+
+`ERROR_CHECKS` run at every load (a knowledge base failing them is never served);
+`policybot validate` adds the matcher-based warnings, which cost more.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator
+
+from .base import KnowledgeBase
+from .errors import Problem
+from .schema import LANGS
+
+META = "meta"
+_URL = re.compile(r"https?://|www\.", re.I)
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_FACT_MARK = {"zh": "据公开报道", "en": "according to public reports"}
+MIN_EXAMPLES = {True: {"zh": 8, "en": 5}, False: {"zh": 6, "en": 4}}  # core / other areas
+MAX_ANSWER = {"zh": 320, "en": 100}  # characters / words
+_PLACEHOLDERS = {
+    "fallback": {"hotline"}, "other_place": {"hotline", "place"}, "source": {"passage"},
+    "menu_topics": {"area"},
+}
+
+
+def _problem(kb: KnowledgeBase, kind: str, key: str, message: str, fix: str = "",
+             severity: str = "error") -> Problem:
+    where = kb.locate(kind, key)
+    return Problem(where.file, where.line, message, fix, severity)
+
+
+def every_intent_has_an_answer(kb: KnowledgeBase) -> Iterator[Problem]:
+    for iid in kb.intents.keys() - kb.answers.keys():
+        yield _problem(kb, "intent", iid, f"intent {iid} has no answer",
+                       f"add an entry with id: {iid} under content/answers/")
+    for aid in kb.answers.keys() - kb.intents.keys():
+        yield _problem(kb, "answer", aid, f"answer {aid} has no intent",
+                       f"add intent {aid} under intents/, or fix the id")
+
+
+def areas_are_known(kb: KnowledgeBase) -> Iterator[Problem]:
+    for iid in kb.intents:
+        if iid.split(".", 1)[0] not in kb.areas:
+            yield _problem(kb, "intent", iid, f"area of {iid} is not in content/topics.yaml",
+                           "use a known area as the first part of the id, or add the area")
+
+
+def every_topic_has_an_intent(kb: KnowledgeBase) -> Iterator[Problem]:
+    for topic in kb.topics.values():
+        if not kb.intents_of_topic(topic.id):
+            yield Problem("content/topics.yaml", None, f"topic {topic.id} has no intent",
+                          f"add an intent {topic.id} (or {topic.id}.<sub>) under intents/")
+
+
+def plan_passages_exist(kb: KnowledgeBase) -> Iterator[Problem]:
+    for aid, answer in kb.answers.items():
+        if answer.plan is None:
+            if not aid.startswith(META + "."):
+                yield _problem(kb, "answer", aid, f"{aid} names no plan passage",
+                               "add plan: with a phrase copied from content/plan.zh.txt")
+        elif answer.plan not in kb.plan:
+            yield _problem(kb, "answer", aid, f"{aid}: plan passage “{answer.plan}” is not in "
+                           "the plan", "copy the phrase exactly from content/plan.zh.txt")
+
+
+def references_are_known(kb: KnowledgeBase) -> Iterator[Problem]:
+    for aid, answer in kb.answers.items():
+        for key in answer.links:
+            if key not in kb.links:
+                yield _problem(kb, "answer", aid, f"{aid}: unknown link key {key!r}",
+                               "use a key of content/links.yaml")
+        for fid in answer.follow_ups:
+            if fid not in kb.intents or fid == aid:
+                yield _problem(kb, "answer", aid, f"{aid}: follow-up {fid!r} is not another "
+                               "known intent", "use the id of another intent")
+        for fact in answer.facts:
+            if fact not in kb.facts:
+                yield _problem(kb, "answer", aid, f"{aid}: unknown fact {fact!r}",
+                               "use an id of content/facts.yaml")
+
+
+def facts_are_attributed(kb: KnowledgeBase) -> Iterator[Problem]:
+    for aid, answer in kb.answers.items():
+        if answer.facts:
+            for lang in LANGS:
+                if _FACT_MARK[lang] not in answer.answer.get(lang).lower():
+                    yield _problem(kb, "answer", aid, f"{aid} ({lang}) uses a fact without "
+                                   "saying where it comes from",
+                                   f"say “{_FACT_MARK[lang]}” where the fact is used")
+
+
+def no_urls_in_text(kb: KnowledgeBase) -> Iterator[Problem]:
+    for aid, answer in kb.answers.items():
+        for lang in LANGS:
+            if _URL.search(answer.answer.get(lang)):
+                yield _problem(kb, "answer", aid, f"{aid} ({lang}) has a URL in its text",
+                               "remove it and add the link's key under links:")
+
+
+def numbers_are_sourced(kb: KnowledgeBase) -> Iterator[Problem]:
+    """Amounts, dates and phone numbers may only repeat what the sources say."""
+    sources = [kb.plan, kb.hotline.phone, kb.hotline.zh, kb.hotline.en]
+    sources += [f.zh + f.en for f in kb.facts.values()]
+    sources += [link.url for link in kb.links.values()]
+    known = set()
+    for text in sources:
+        known.update(_NUMBER.findall(text))
+    for aid, answer in kb.answers.items():
+        for lang in LANGS:
+            for number in _NUMBER.findall(answer.answer.get(lang)):
+                if number not in known:
+                    yield _problem(kb, "answer", aid, f"{aid} ({lang}): the number {number} is "
+                                   "not in the plan, the facts or the link registry",
+                                   "remove it: amounts, dates and phone numbers are never invented")
+
+
+def every_language_is_present(kb: KnowledgeBase) -> Iterator[Problem]:
+    for iid, intent in kb.intents.items():
+        core = kb.areas.get(iid.split(".", 1)[0])
+        minimum = MIN_EXAMPLES[bool(core and core.core)]
+        if iid.startswith(META + "."):
+            minimum = {"zh": 3, "en": 3}
+        for lang in LANGS:
+            n = len(getattr(intent.examples, lang))
+            if n < minimum[lang]:
+                yield _problem(kb, "intent", iid, f"{iid} has {n} {lang} examples "
+                               f"(at least {minimum[lang]} expected)",
+                               "add examples the way people type", severity="warning")
+
+
+def examples_do_not_collide(kb: KnowledgeBase) -> Iterator[Problem]:
+    from ..matching.normalize import normalize
+
+    owner: dict[str, str] = {}
+    for iid, intent in kb.intents.items():
+        for lang in LANGS:
+            for j, text in enumerate(getattr(intent.examples, lang)):
+                key = normalize(text)
+                other = owner.setdefault(key, iid)
+                if other != iid:
+                    where = kb.locate("example", f"{iid}:{lang}:{j}")
+                    yield Problem(where.file, where.line,
+                                  f"example “{text}” of {iid} is also an example of {other}",
+                                  "keep it in the intent it belongs to")
+
+
+def synonyms_agree(kb: KnowledgeBase) -> Iterator[Problem]:
+    seen: dict[str, tuple[str, str]] = {}
+    for iid, intent in kb.intents.items():
+        for variant, canonical in intent.synonyms.items():
+            first = seen.setdefault(variant, (canonical, iid))
+            if first[0] != canonical:
+                yield _problem(kb, "intent", iid, f"synonym {variant!r} means {canonical!r} "
+                               f"here but {first[0]!r} in {first[1]}", "use one meaning")
+
+
+def messages_have_their_placeholders(kb: KnowledgeBase) -> Iterator[Problem]:
+    for key, value in kb.messages:
+        allowed = _PLACEHOLDERS.get(key, set()) | {"hotline"}
+        for lang in LANGS:
+            try:
+                names = {f for _, f, _, _ in string.Formatter().parse(value.get(lang)) if f}
+            except ValueError:
+                names = {"(unbalanced braces)"}
+            bad = names - allowed
+            if bad:
+                yield Problem("content/messages.yaml", None, f"message {key} ({lang}) uses "
+                              f"unknown placeholders {sorted(bad)}",
+                              f"use only {sorted(allowed)}; write {{{{ }}}} for a literal brace")
+
+
+def thresholds_are_ordered(kb: KnowledgeBase) -> Iterator[Problem]:
+    if kb.matching.clarify_threshold > kb.matching.answer_threshold:
+        yield Problem("content/matching.yaml", None, "clarify_threshold is above "
+                      "answer_threshold", "make clarify_threshold ≤ answer_threshold")
+
+
+def answers_are_short(kb: KnowledgeBase) -> Iterator[Problem]:
+    for aid, answer in kb.answers.items():
+        size = {"zh": len(answer.answer.zh), "en": len(answer.answer.en.split())}
+        for lang in LANGS:
+            if size[lang] > MAX_ANSWER[lang]:
+                unit = "characters" if lang == "zh" else "words"
+                yield _problem(kb, "answer", aid, f"{aid} ({lang}) is {size[lang]} {unit} long",
+                               f"keep it under {MAX_ANSWER[lang]} {unit}", severity="warning")
+
+
+ERROR_CHECKS: list[Callable[[KnowledgeBase], Iterator[Problem]]] = [
+    every_intent_has_an_answer,
+    areas_are_known,
+    every_topic_has_an_intent,
+    plan_passages_exist,
+    references_are_known,
+    facts_are_attributed,
+    no_urls_in_text,
+    numbers_are_sourced,
+    every_language_is_present,
+    examples_do_not_collide,
+    synonyms_agree,
+    messages_have_their_placeholders,
+    thresholds_are_ordered,
+    answers_are_short,
+]
+
+
+def run_checks(kb: KnowledgeBase) -> list[Problem]:
+    return [p for check in ERROR_CHECKS for p in check(kb)]
+
+
+# -- matcher-based warnings (validate only) -------------------------------------------
+
+
+def near_duplicate_examples(kb: KnowledgeBase, matcher, threshold: float = 90.0) -> list[Problem]:
+    """Examples of two intents that the runtime matcher can hardly tell apart."""
+    from rapidfuzz import fuzz, process
+
+    problems = []
+    normalized = [(iid, text, matcher.normalize(text)) for iid, text in matcher.examples()]
+    choices = [n for _, _, n in normalized]
+    owners = Counter()
+    for i, (iid, text, norm) in enumerate(normalized):
+        for _, score, j in process.extract(norm, choices, scorer=fuzz.token_sort_ratio,
+                                           score_cutoff=threshold, limit=5):
+            other, other_text, _ = normalized[j]
+            if other != iid and i < j and owners[(i, j)] == 0:
+                owners[(i, j)] += 1
+                where = kb.where.get(f"intent:{iid}")
+                problems.append(Problem(
+                    where.file if where else "intents/", where.line if where else None,
+                    f"“{text}” ({iid}) and “{other_text}” ({other}) are {score:.0f}% alike",
+                    "reword one so each names its own topic", "warning"))
+    return problems
+
+
+def misrouted_examples(kb: KnowledgeBase, matcher) -> list[Problem]:
+    """Examples that, left out, the matcher would send to another intent."""
+    problems = []
+    per_intent: dict[str, int] = defaultdict(int)
+    for i, (iid, text) in enumerate(matcher.examples()):
+        lang_index = per_intent[iid]
+        per_intent[iid] += 1
+        ranked = matcher.rank(matcher.example_query(i), exclude=i)
+        if ranked and ranked[0].intent != iid and ranked[0].score >= kb.matching.clarify_threshold:
+            n_zh = len(kb.intents[iid].examples.zh)
+            lang, j = ("zh", lang_index) if lang_index < n_zh else ("en", lang_index - n_zh)
+            where = kb.locate("example", f"{iid}:{lang}:{j}")
+            problems.append(Problem(
+                where.file, where.line,
+                f"example “{text}” of {iid} matches {ranked[0].intent} better "
+                f"({ranked[0].score:.0f}, via “{ranked[0].example}”)",
+                "reword it, or add a distinctive keyword to the right intent", "warning"))
+    return problems

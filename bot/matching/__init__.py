@@ -1,0 +1,1 @@
+"""Text → scored intents: pure functions and an immutable index, no I/O."""

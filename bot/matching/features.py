@@ -1,0 +1,87 @@
+"""Normalised text → the tokens it is compared by.
+
+Chinese has no spaces, so it is compared by character bigrams (robust to word boundaries
+and to a wrong character) plus their pinyin (robust to homophone typos, the most common
+kind in Chinese input methods). English is compared by stemmed words without stop words.
+Loading a segmenter such as jieba would cost half a second at start-up for little gain.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterable
+from functools import lru_cache
+
+os.environ.setdefault("PYPINYIN_NO_PHRASES", "true")  # 30 ms to load instead of ~1 s
+from pypinyin import Style, lazy_pinyin  # noqa: E402
+
+from .normalize import CJK  # noqa: E402
+
+_RUNS = re.compile(f"[{CJK}]+|[a-z0-9][a-z0-9']*")
+_CJK_RUN = re.compile(f"^[{CJK}]")
+
+CHAR, PINYIN, WORD = "c:", "p:", "w:"
+
+
+@lru_cache(maxsize=8192)
+def pinyin_of(ch: str) -> str:
+    return lazy_pinyin(ch, style=Style.NORMAL)[0]
+
+
+def pinyin_string(text: str) -> str:
+    """The Chinese characters of `text` as space-separated toneless syllables."""
+    return " ".join(pinyin_of(ch) for ch in text if _CJK_RUN.match(ch))
+
+
+def stem(word: str) -> str:
+    """A deliberately light English stemmer: plurals and possessives only."""
+    if word.endswith("'s"):
+        word = word[:-2]
+    word = word.strip("'")
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 4 and word.endswith(("ches", "shes", "sses", "xes")):
+        return word[:-2]
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+class Tokenizer:
+    """Splits normalised text into weighted-comparison tokens."""
+
+    def __init__(self, zh_stop: Iterable[str], en_stop: Iterable[str]) -> None:
+        stops = sorted({s for s in zh_stop if s}, key=len, reverse=True)
+        self._zh_stop = re.compile("|".join(re.escape(s) for s in stops)) if stops else None
+        self._en_stop = {stem(w.lower()) for w in en_stop}
+
+    def segments(self, text: str) -> tuple[list[str], list[str]]:
+        """Chinese segments (split at stop words) and English word stems."""
+        zh: list[str] = []
+        words: list[str] = []
+        for run in _RUNS.findall(text):
+            if _CJK_RUN.match(run):
+                parts = self._zh_stop.split(run) if self._zh_stop else [run]
+                parts = [p for p in parts if p]
+                zh.extend(parts or [run])  # a message made only of stop words keeps them
+            else:
+                words.append(stem(run))
+        content = [w for w in words if w not in self._en_stop]
+        return zh, (content or words)
+
+    def tokens(self, text: str, correct: Callable[[str], str] | None = None) -> set[str]:
+        zh, words = self.segments(text)
+        out: set[str] = set()
+        for seg in zh:
+            syll = [pinyin_of(ch) for ch in seg]
+            if len(seg) == 1:
+                out.add(CHAR + seg)
+                out.add(PINYIN + syll[0])
+                continue
+            for i in range(len(seg) - 1):
+                out.add(CHAR + seg[i : i + 2])
+                out.add(PINYIN + syll[i] + " " + syll[i + 1])
+        for w in words:
+            out.add(WORD + (correct(w) if correct else w))
+        return out
