@@ -1,3 +1,7 @@
+"""`python -m bot` runs the bot, as `policybot run` does."""
+
+import sys
+
 from .cli import main
 
-raise SystemExit(main(["run"] if __import__("sys").argv[1:] == [] else None))
+raise SystemExit(main(sys.argv[1:] or ["run"]))

@@ -77,21 +77,23 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 1 if errors else 0
 
 
+def _export_intent(kb: KnowledgeBase, intent_id: str) -> dict:
+    intent, answer = kb.intents[intent_id], kb.answers[intent_id]
+    return {
+        "id": intent_id,
+        "examples": {"zh": list(intent.examples.zh), "en": list(intent.examples.en)},
+        "keywords": list(intent.keywords),
+        "answer": {"zh": answer.answer.zh, "en": answer.answer.en},
+        "plan": answer.plan,
+        "links": [{"key": k, "url": kb.links[k].url, "zh": kb.links[k].zh, "en": kb.links[k].en}
+                  for k in answer.links],
+        "follow_ups": list(answer.follow_ups),
+        "reviewed": answer.reviewed.isoformat(),
+    }
+
+
 def _export(kb: KnowledgeBase) -> dict:
-    return {"intents": [
-        {
-            "id": intent.id,
-            "examples": {"zh": list(intent.examples.zh), "en": list(intent.examples.en)},
-            "keywords": list(intent.keywords),
-            "answer": {"zh": kb.answers[intent.id].answer.zh, "en": kb.answers[intent.id].answer.en},
-            "plan": kb.answers[intent.id].plan,
-            "links": [{"key": k, "url": kb.links[k].url, "zh": kb.links[k].zh, "en": kb.links[k].en}
-                      for k in kb.answers[intent.id].links],
-            "follow_ups": list(kb.answers[intent.id].follow_ups),
-            "reviewed": kb.answers[intent.id].reviewed.isoformat(),
-        }
-        for intent in kb.intents.values()
-    ]}
+    return {"intents": [_export_intent(kb, iid) for iid in kb.intents]}
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -140,7 +142,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     engine = _engine(args.kb)
     items = evaluation.load_labelled(Path(args.file))
     if args.sweep:
-        rows = evaluation.sweep(engine, items, answers=[40, 45, 50, 55, 60, 65, 70],
+        rows = evaluation.sweep(engine, items, answers=[20, 25, 30, 35, 40, 45, 50, 55, 60],
                                 margins=[0, 4, 8, 12])
         print("answer_threshold margin  accuracy clarify wrong declined_off_topic")
         for r in rows:

@@ -70,7 +70,8 @@ class ConsoleChat:
             self.say(self.engine.message("help", self._ui_lang))
         elif text.startswith("/lang"):
             choice = text[5:].strip()
-            self.lang = choice if choice in ("zh", "en") else ("en" if self._ui_lang == "zh" else "zh")
+            other = "en" if self._ui_lang == "zh" else "zh"
+            self.lang = choice if choice in ("zh", "en") else other
             self.say(self.engine.message("lang_set", self._ui_lang))
         elif text.isdigit() and 1 <= int(text) <= len(self._options):
             self._options[int(text) - 1]()

@@ -98,7 +98,9 @@ class Engine:
     def message(self, key: str, lang: Lang, **fields: str) -> str:
         """An interface string from content/messages.yaml, placeholders filled."""
         template = getattr(self.kb.messages, key).get(lang)
-        return template.format(hotline=self.hotline(lang), **fields) if "{" in template else template
+        if "{" not in template:
+            return template
+        return template.format(hotline=self.hotline(lang), **fields)
 
     def hotline(self, lang: Lang) -> str:
         return getattr(self.kb.hotline, lang)
@@ -108,12 +110,12 @@ class Engine:
     def decide(self, ranked: list[Candidate], normalized: str, lang: Lang) -> Reply:
         """answer / clarify / fallback from ranked candidates, by the YAML thresholds."""
         settings = self.kb.matching
-        if not ranked or ranked[0].score < settings.clarify_threshold:
-            return self._fallback(lang, ranked[0].score if ranked else 0.0)
-        top = ranked[0]
+        top = ranked[0] if ranked else Candidate("", 0.0, "", False)
         place = self._other_place(normalized, top.intent)
         if place:
             return self._fallback(lang, top.score, place=place)
+        if top.score < settings.clarify_threshold:
+            return self._fallback(lang, top.score)
         runner_up = ranked[1].score if len(ranked) > 1 else 0.0
         if top.score >= settings.answer_threshold and top.score - runner_up >= settings.margin:
             return self._answer(top, lang)
@@ -128,8 +130,11 @@ class Engine:
         )
 
     def _other_place(self, normalized: str, intent: str) -> str | None:
+        """A place the question names that is not ours and that the topic does not cover."""
         for place, pattern in self._place_res:
             if pattern.search(normalized):
+                if not intent:
+                    return place
                 key = (intent, place)
                 if key not in self._mentions:
                     self._mentions[key] = self.matcher.mentions(intent, place)

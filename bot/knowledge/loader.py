@@ -22,7 +22,7 @@ from .errors import (
     relative,
 )
 from .schema import FILE_MODELS, AnswersFile, IntentsFile
-from .yaml_lines import DuplicateKey, load_yaml, line_of
+from .yaml_lines import DuplicateKey, line_of, load_yaml
 
 _FIXES = {
     "missing": "add the field `{field}`",
@@ -58,7 +58,8 @@ def read_file(path: Path, model: type[BaseModel], root: Path) -> tuple[Any, Base
     except FileNotFoundError:
         raise SchemaError([Problem(name, None, "file is missing", "restore it from git")]) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise SchemaError([Problem(name, None, f"cannot read: {exc}", "save it as UTF-8")]) from None
+        problem = Problem(name, None, f"cannot read: {exc}", "save it as UTF-8")
+        raise SchemaError([problem]) from None
     try:
         data = load_yaml(text)
     except DuplicateKey as exc:
@@ -81,7 +82,7 @@ def read_file(path: Path, model: type[BaseModel], root: Path) -> tuple[Any, Base
 
 def _load_area_files(
     folder: Path, model: type[IntentsFile] | type[AnswersFile], key: str, root: Path,
-    where: dict[str, Location], problems: list[Problem],
+    where: dict[str, Location], problems: list[Problem], syntax: list[Problem],
 ) -> dict[str, Any]:
     items: dict[str, Any] = {}
     kind = "intent" if key == "intents" else "answer"
@@ -93,6 +94,7 @@ def _load_area_files(
             data, parsed = read_file(path, model, root)
         except KnowledgeBaseError as exc:
             problems.extend(exc.problems)
+            syntax.extend(exc.problems if isinstance(exc, YAMLSyntaxError) else [])
             continue
         name = relative(path, root)
         for i, item in enumerate(getattr(parsed, key)):
@@ -121,6 +123,7 @@ def load_knowledge_base(root: Path, *, check: bool = True) -> KnowledgeBase:
     root = Path(root)
     content = root / "content"
     problems: list[Problem] = []
+    syntax: list[Problem] = []  # the subset that is not even YAML
     where: dict[str, Location] = {}
     single: dict[str, Any] = {}
     for kind in ("links", "facts", "topics", "messages", "matching"):
@@ -128,9 +131,12 @@ def load_knowledge_base(root: Path, *, check: bool = True) -> KnowledgeBase:
             single[kind] = read_file(content / f"{kind}.yaml", FILE_MODELS[kind], root)[1]
         except KnowledgeBaseError as exc:
             problems.extend(exc.problems)
-    intents = _load_area_files(root / "intents", IntentsFile, "intents", root, where, problems)
+            syntax.extend(exc.problems if isinstance(exc, YAMLSyntaxError) else [])
+    intents = _load_area_files(
+        root / "intents", IntentsFile, "intents", root, where, problems, syntax
+    )
     answers = _load_area_files(
-        content / "answers", AnswersFile, "answers", root, where, problems
+        content / "answers", AnswersFile, "answers", root, where, problems, syntax
     )
     plan_path = content / "plan.zh.txt"
     try:
@@ -140,7 +146,7 @@ def load_knowledge_base(root: Path, *, check: bool = True) -> KnowledgeBase:
                                 "restore content/plan.zh.txt from git"))
         plan = ""
     if problems:
-        raise SchemaError(problems)
+        raise (YAMLSyntaxError if syntax else SchemaError)(problems)
     kb = KnowledgeBase(
         root=root,
         intents=intents,

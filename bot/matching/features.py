@@ -14,14 +14,15 @@ from collections.abc import Callable, Iterable
 from functools import lru_cache
 
 os.environ.setdefault("PYPINYIN_NO_PHRASES", "true")  # 30 ms to load instead of ~1 s
-from pypinyin import Style, lazy_pinyin  # noqa: E402
+from pypinyin import Style, lazy_pinyin
 
-from .normalize import CJK  # noqa: E402
+from .normalize import CJK
 
 _RUNS = re.compile(f"[{CJK}]+|[a-z0-9][a-z0-9']*")
 _CJK_RUN = re.compile(f"^[{CJK}]")
 
-CHAR, PINYIN, WORD = "c:", "p:", "w:"
+CHAR, PINYIN, WORD, PREFIX = "c:", "p:", "w:", "f:"
+PREFIX_LEN = 5  # "certified"/"certification", "enrol"/"enrolment" share their first letters
 
 
 @lru_cache(maxsize=8192)
@@ -70,6 +71,10 @@ class Tokenizer:
         content = [w for w in words if w not in self._en_stop]
         return zh, (content or words)
 
+    def words(self, text: str) -> list[str]:
+        """Every English word stem, stop words included (keywords are matched as phrases)."""
+        return [stem(run) for run in _RUNS.findall(text) if not _CJK_RUN.match(run)]
+
     def tokens(self, text: str, correct: Callable[[str], str] | None = None) -> set[str]:
         zh, words = self.segments(text)
         out: set[str] = set()
@@ -83,5 +88,8 @@ class Tokenizer:
                 out.add(CHAR + seg[i : i + 2])
                 out.add(PINYIN + syll[i] + " " + syll[i + 1])
         for w in words:
-            out.add(WORD + (correct(w) if correct else w))
+            w = correct(w) if correct else w
+            out.add(WORD + w)
+            if len(w) >= PREFIX_LEN and w.isalpha():
+                out.add(PREFIX + w[:PREFIX_LEN])
         return out

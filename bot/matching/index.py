@@ -16,21 +16,25 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz, process
 
 from ..knowledge.base import KnowledgeBase
-from .features import CHAR, PINYIN, WORD, Tokenizer, pinyin_string, stem
+from .features import CHAR, PINYIN, PREFIX, WORD, Tokenizer, pinyin_string
 from .normalize import SynonymRewriter, has_cjk, normalize
 
-TYPE_WEIGHT = {CHAR: 1.0, PINYIN: 0.5, WORD: 1.0}
-UNKNOWN_FACTOR = 0.5  # an unseen token counts half as much as the rarest known one
-QUERY_COVERAGE_EXPONENT = 0.5  # how much unexplained words in the question lower a score
+TYPE_WEIGHT = {CHAR: 1.0, PINYIN: 0.5, WORD: 1.0, PREFIX: 0.5}
+UNKNOWN_FACTOR = 1.0  # an unseen token counts as much as the rarest known one
+QUERY_COVERAGE_EXPONENT = 0.8  # how much unexplained words in the question lower a score
 TYPO_CUTOFF = 80  # rapidfuzz ratio for an unknown English word to count as a known one
 
 
 @dataclass(frozen=True)
 class Query:
     text: str  # normalised, synonyms applied
-    tokens: frozenset[str]
+    weights: dict[str, float]  # every token of the question and what it counts for
     pinyin: str
-    words: frozenset[str]
+    phrase: str  # " word word ... ": every English stem, typo-corrected, for keyword phrases
+
+    @property
+    def tokens(self) -> frozenset[str]:
+        return frozenset(self.weights)
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,12 @@ class Candidate:
     score: float
     example: str
     keyword: bool
+
+
+def _units(token: str) -> tuple[str, ...]:
+    """The characters (or pinyin syllables) a bigram token is made of."""
+    body = token[2:]
+    return tuple(body.split(" ")) if token.startswith(PINYIN) else tuple(body)
 
 
 class Matcher:
@@ -63,7 +73,8 @@ class Matcher:
                 self._ex_text.append(text)
                 self._ex_tokens.append(frozenset(self._tokenizer.tokens(norm)))
 
-        intents_with: dict[str, set[str]] = defaultdict(set)
+        self._intents_with: dict[str, set[str]] = defaultdict(set)
+        intents_with = self._intents_with
         self._postings: dict[str, list[int]] = defaultdict(list)
         for i, toks in enumerate(self._ex_tokens):
             for t in toks:
@@ -88,7 +99,7 @@ class Matcher:
                     kws.append(("zh", norm.replace(" ", "")))
                     kws.append(("py", f" {pinyin_string(norm)} "))
                 else:
-                    kws.append(("en", " ".join(stem(w) for w in norm.split())))
+                    kws.append(("en", f" {' '.join(self._tokenizer.words(norm))} "))
             self._keywords[intent.id] = kws
 
     # -- question side ---------------------------------------------------------------
@@ -111,10 +122,28 @@ class Matcher:
         return hit
 
     def prepare(self, normalized: str) -> Query:
-        """Tokens of an already-normalised question (see `normalize`)."""
-        tokens = frozenset(self._tokenizer.tokens(normalized, self._correct))
-        words = frozenset(t[2:] for t in tokens if t.startswith(WORD))
-        return Query(normalized, tokens, f" {pinyin_string(normalized)} ", words)
+        """Tokens of an already-normalised question (see `normalize`), with their weights.
+
+        A bigram we have never seen whose two characters both belong to known bigrams of
+        the question is an artefact of a word boundary (区一 in 高新区一共): it counts for
+        nothing. Other unseen tokens are content we cannot explain and lower the score.
+        """
+        tokens = self._tokenizer.tokens(normalized, self._correct)
+        covered = {kind: set() for kind in (CHAR, PINYIN)}
+        for t in tokens:
+            if t[:2] in covered and t in self._weight:
+                covered[t[:2]].update(_units(t))
+        weights = {}
+        for t in tokens:
+            w = self._weight.get(t)
+            if w is None:
+                units = _units(t)
+                known = covered.get(t[:2], ())
+                w = 0.0 if len(units) == 2 and all(u in known for u in units) else (
+                    TYPE_WEIGHT[t[:2]] * self._unknown)
+            weights[t] = w
+        words = " ".join(self._correct(w) for w in self._tokenizer.words(normalized))
+        return Query(normalized, weights, f" {pinyin_string(normalized)} ", f" {words} ")
 
     # -- scoring -----------------------------------------------------------------------
 
@@ -125,38 +154,47 @@ class Matcher:
                 return True
             if kind == "py" and len(kw) > 2 and kw in q.pinyin:
                 return True
-            if kind == "en" and all(w in q.words for w in kw.split()):
+            if kind == "en" and kw in q.phrase:
                 return True
         return False
 
     def rank(self, q: Query, *, exclude: int | None = None) -> list[Candidate]:
-        """Intents sharing anything with the question, best first, scores 0–100."""
-        if not q.tokens:
+        """Intents sharing anything with the question, best first, scores 0–100.
+
+        An intent scores by how completely one of its examples is found in the question
+        (so a short keyword-like example fully present counts) times how much of the
+        question its examples explain together (so chatty questions whose parts match
+        different examples of the same intent are not punished).
+        """
+        q_weight = sum(q.weights.values())
+        if q_weight <= 0:
             return []
         shared: dict[int, float] = defaultdict(float)
-        q_weight = 0.0
-        for t in q.tokens:
-            w = self._weight.get(t)
-            if w is None:
-                q_weight += TYPE_WEIGHT[t[:2]] * self._unknown
+        explained: dict[str, float] = defaultdict(float)
+        for t, w in q.weights.items():
+            if t not in self._weight:
                 continue
-            q_weight += w
+            for intent in self._intents_with[t]:
+                explained[intent] += w
             for i in self._postings[t]:
                 shared[i] += w
         best: dict[str, tuple[float, int]] = {}
         for i, s in shared.items():
             if i == exclude:
                 continue
-            score = (s / self._ex_weight[i]) * (s / q_weight) ** QUERY_COVERAGE_EXPONENT
+            found = s / self._ex_weight[i]
             intent = self._ex_intent[i]
-            if intent not in best or score > best[intent][0]:
-                best[intent] = (score, i)
+            if intent not in best or found > best[intent][0]:
+                best[intent] = (found, i)
         out = []
         for intent in set(best) | {i for i in self._keywords if self._keyword_hit(i, q)}:
-            score, ex = best.get(intent, (0.0, -1))
+            found, ex = best.get(intent, (0.0, -1))
+            coverage = min(1.0, explained.get(intent, 0.0) / q_weight)
+            score = found * coverage**QUERY_COVERAGE_EXPONENT
             hit = self._keyword_hit(intent, q)
             total = min(100.0, 100.0 * score + (self.keyword_bonus if hit else 0.0))
-            out.append(Candidate(intent, round(total, 1), self._ex_text[ex] if ex >= 0 else "", hit))
+            example = self._ex_text[ex] if ex >= 0 else ""
+            out.append(Candidate(intent, round(total, 1), example, hit))
         out.sort(key=lambda c: (-c.score, c.intent))
         return out
 

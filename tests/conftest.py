@@ -1,0 +1,32 @@
+"""Shared fixtures: the real knowledge base and engine, loaded once."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.engine import Engine
+from bot.knowledge import load_knowledge_base
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / "data"
+
+
+@pytest.fixture(scope="session")
+def kb():
+    return load_knowledge_base(ROOT)
+
+
+@pytest.fixture(scope="session")
+def engine(kb):
+    return Engine(kb)
+
+
+@pytest.fixture
+def kb_copy(tmp_path: Path) -> Path:
+    """A private copy of intents/ and content/ that a test may break."""
+    for folder in ("intents", "content"):
+        shutil.copytree(ROOT / folder, tmp_path / folder)
+    return tmp_path

@@ -1,0 +1,102 @@
+"""The policybot command line, run as a user runs it: a real process."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from conftest import ROOT
+
+
+def policybot(*args: str, stdin: str | None = None, env: dict | None = None):
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli_entry", *args], input=stdin, capture_output=True,
+        text=True, cwd=ROOT, env={**os.environ, **(env or {})}, timeout=60,
+    )
+
+
+def test_ask_prints_the_answer_a_user_would_read():
+    run = policybot("ask", "人才公寓怎么申请")
+    assert run.returncode == 0
+    assert "出处" in run.stdout and "https://" in run.stdout
+
+
+def test_ask_json_reads_one_question_per_line_and_answers_in_order():
+    questions = ["金熊猫计划", "talent apartment", "", "北京人才公寓", "🙂", "x" * 10_000]
+    run = policybot("ask", "--json", "-", stdin="\n".join(questions) + "\n")
+    assert run.returncode == 0, run.stderr
+    rows = [json.loads(line) for line in run.stdout.splitlines()]
+    assert [r["question"] for r in rows] == questions
+    for row in rows:
+        assert set(row) == {"question", "lang", "kind", "intent", "score", "text", "links",
+                            "options"}
+        assert row["lang"] in ("zh", "en") and row["kind"] in ("answer", "clarify", "fallback")
+        assert 0 <= row["score"] <= 100 and row["text"]
+        assert all(set(link) == {"title", "url"} for link in row["links"])
+        assert all(set(o) == {"intent", "title"} for o in row["options"])
+    assert rows[0]["intent"] == "talent.golden_panda"
+    assert rows[1]["lang"] == "en" and rows[1]["intent"] == "housing.talent_apartment"
+    assert rows[3]["kind"] == "fallback"
+
+
+def test_ask_lang_forces_the_reply_language():
+    run = policybot("ask", "--lang", "en", "--json", "人才公寓")
+    assert json.loads(run.stdout)["lang"] == "en"
+
+
+def test_export_json_holds_every_intent_with_examples_answers_and_links(kb):
+    run = policybot("export", "--json")
+    data = json.loads(run.stdout)
+    assert {i["id"] for i in data["intents"]} == set(kb.intents)
+    first = data["intents"][0]
+    assert first["examples"]["zh"] and first["examples"]["en"]
+    assert first["answer"]["zh"] and first["answer"]["en"]
+    assert isinstance(first["links"], list)
+
+
+def test_schema_is_json_schema_for_editors():
+    run = policybot("schema", "intents")
+    schema = json.loads(run.stdout)
+    assert schema["type"] == "object" and "intents" in schema["properties"]
+
+
+def test_eval_reports_accuracy_per_language_and_area():
+    run = policybot("eval", "tests/data/eval/dev.yaml")
+    assert run.returncode == 0
+    for words in ("answer accuracy", "wrong answers", "off-topic declined", "by language",
+                  "by area", "talent"):
+        assert words in run.stdout
+
+
+def test_eval_sweep_prints_figures_across_thresholds():
+    run = policybot("eval", "--sweep", "tests/data/eval/dev.yaml")
+    lines = run.stdout.strip().splitlines()
+    assert lines[0].startswith("answer_threshold") and len(lines) > 10
+
+
+@pytest.mark.parametrize("entry", [["-m", "bot"], ["-m", "bot.cli_entry", "run"]])
+def test_run_without_a_token_starts_the_console_and_says_how_to_connect(entry):
+    run = subprocess.run(
+        [sys.executable, *entry], input="金熊猫\n/quit\n", capture_output=True, text=True,
+        cwd=ROOT, env={**os.environ, "TELEGRAM_BOT_TOKEN": ""}, timeout=60,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "TELEGRAM_BOT_TOKEN" in run.stdout + run.stderr
+    assert "金熊猫" in run.stdout
+
+
+def test_console_chat_numbers_stand_in_for_buttons():
+    run = policybot("chat", stdin="/menu\n2\n1\n/lang en\ntalent apartment\n/quit\n")
+    assert run.returncode == 0, run.stderr
+    assert "人才政策" in run.stdout  # the area menu
+    assert "Source:" in run.stdout  # the English answer after /lang en
+
+
+def test_a_broken_knowledge_base_is_reported_not_a_traceback(kb_copy):
+    (kb_copy / "content" / "links.yaml").write_text("links: [oops\n", encoding="utf-8")
+    run = policybot("--kb", str(kb_copy), "ask", "hi")
+    assert run.returncode == 1
+    assert "content/links.yaml:" in run.stderr and "Traceback" not in run.stderr

@@ -1,0 +1,79 @@
+"""What a user gets back for a question: kind, topic, language and text (cases in data)."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+from conftest import DATA
+
+CASES = yaml.safe_load((DATA / "behaviour.yaml").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["q"][:40] or "<empty>" for c in CASES])
+def test_reply_matches_the_specification(engine, case):
+    reply = engine.reply(case["q"], case.get("lang"))
+    if "kind" in case:
+        kinds = case["kind"] if isinstance(case["kind"], list) else [case["kind"]]
+        assert reply.kind in kinds, reply
+    if "intent" in case:
+        assert reply.intent == case["intent"] or reply.intent.startswith(case["intent"] + ".")
+    if "reply_lang" in case:
+        assert reply.lang == case["reply_lang"]
+    for text in case.get("text_contains", []):
+        assert text.lower() in reply.text.lower()
+    for text in case.get("no_text", []):
+        assert text not in reply.text
+    assert reply.text.strip()
+
+
+def test_an_answer_names_its_plan_passage_and_offers_links_and_follow_ups(engine, kb):
+    reply = engine.reply("保障性租赁住房")
+    answer = kb.answers[reply.intent]
+    assert answer.plan in reply.text and answer.plan in kb.plan
+    assert [link.url for link in reply.links] == [kb.links[k].url for k in answer.links]
+    assert [o.intent for o in reply.options] == list(answer.follow_ups)
+
+
+def test_the_fallback_gives_the_hotline_and_the_portal(engine, kb):
+    reply = engine.reply("推荐一部好看的电影")
+    assert reply.kind == "fallback" and reply.intent is None
+    assert kb.hotline.phone in reply.text
+    assert kb.links["cdht"].url in [link.url for link in reply.links]
+
+
+def test_too_close_to_call_offers_the_closest_topics(engine, kb):
+    reply = engine.decide(
+        engine.matcher.rank(engine.matcher.prepare("交子公园")), "交子公园", "zh"
+    )
+    assert reply.kind in ("clarify", "answer")
+    if reply.kind == "clarify":
+        assert 1 <= len(reply.options) <= 3
+        assert all(o.intent in kb.intents for o in reply.options)
+
+
+def test_a_question_about_another_city_is_declined_even_with_a_perfect_topic_match(engine):
+    plain = engine.reply("人才公寓怎么申请")
+    elsewhere = engine.reply("北京的人才公寓怎么申请")
+    assert plain.kind == "answer"
+    assert elsewhere.kind == "fallback" and elsewhere.intent is None
+
+
+def test_a_place_the_topic_itself_mentions_is_not_declined(engine):
+    reply = engine.reply("高新区排名仅次于北京中关村吗")
+    assert reply.kind == "answer" and reply.intent == "zone.ranking"
+
+
+def test_ten_thousand_characters_are_cut_before_matching(engine, kb):
+    long = "人才公寓怎么申请" + "啊" * 10_000
+    reply = engine.reply(long)
+    assert reply.kind in ("answer", "clarify", "fallback")
+    query = engine.matcher.prepare(engine.matcher.normalize(long[: kb.matching.max_input_chars]))
+    assert len(query.text) <= kb.matching.max_input_chars
+
+
+def test_every_topic_can_be_opened_directly_in_both_languages(engine, kb):
+    for topic in kb.topics:
+        for lang in ("zh", "en"):
+            reply = engine.answer(kb.intents_of_topic(topic)[0], lang)
+            assert reply is not None and reply.kind == "answer" and reply.lang == lang
+    assert engine.answer("no.such_topic", "zh") is None
