@@ -141,6 +141,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     engine = _engine(args.kb)
     items = evaluation.load_labelled(Path(args.file))
+    if args.diff:
+        changes = evaluation.diff(_engine(Path(args.diff)), engine, items)
+        for c in changes:
+            print(f"{c['verdict']:8} {c['q']}\n         expect {c['expect']}: "
+                  f"{c['before']} → {c['after']}")
+        better = sum(c["verdict"] == "better" for c in changes)
+        worse = sum(c["verdict"] == "worse" for c in changes)
+        print(f"{len(changes)} question(s) change: {better} better, {worse} worse")
+        return 1 if worse else 0
     if args.sweep:
         rows = evaluation.sweep(engine, items, answers=[20, 25, 30, 35, 40, 45, 50, 55, 60],
                                 margins=[0, 4, 8, 12])
@@ -154,6 +163,58 @@ def cmd_eval(args: argparse.Namespace) -> int:
         print(json.dumps(rep, ensure_ascii=False, indent=2))
     else:
         _print_report(rep, args.failures)
+    return 0
+
+
+def _with_storage(action):
+    """Run an async report against the database at DATABASE_PATH."""
+    import asyncio
+
+    from .storage import Storage
+
+    settings = Settings.from_env()
+
+    async def go():
+        storage = await Storage.open(settings.database_path, secret=settings.hash_secret)
+        try:
+            return await action(storage)
+        finally:
+            await storage.close()
+
+    return asyncio.run(go())
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    from . import reports
+
+    engine = _engine(args.kb)
+    periods = _with_storage(
+        lambda s: _gather([s.stats(d) for d in ([args.days] if args.days else [1, 7, 30])]))
+    print(reports.stats_text(engine, periods, args.lang))
+    return 0
+
+
+async def _gather(coros):
+    return [await c for c in coros]
+
+
+def cmd_unanswered(args: argparse.Namespace) -> int:
+    from . import reports
+
+    rows = _with_storage(lambda s: s.unanswered(args.days))
+    if args.csv:
+        sys.stdout.buffer.write(reports.unanswered_csv(rows))
+        return 0
+    print(reports.unanswered_text(_engine(args.kb), rows, args.days, args.lang))
+    return 0
+
+
+def cmd_stale(args: argparse.Namespace) -> int:
+    from . import reports
+
+    engine = _engine(args.kb)
+    days = args.days or Settings.from_env().stale_days
+    print(reports.stale_text(engine, days, args.lang))
     return 0
 
 
@@ -195,7 +256,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sweep", action="store_true", help="figures across thresholds")
     p.add_argument("--json", action="store_true")
     p.add_argument("--failures", action="store_true", help="list every miss")
+    p.add_argument("--diff", metavar="OLD_DIR",
+                   help="list the questions whose reply changes from the KB in OLD_DIR to this one")
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("stats", help="usage statistics from the database (DATABASE_PATH)")
+    p.add_argument("--days", type=int, help="one period instead of 1, 7 and 30 days")
+    p.add_argument("--lang", choices=["zh", "en"], default="en")
+    p.set_defaults(func=cmd_stats)
+
+    p = sub.add_parser("unanswered", help="questions without an answer, grouped by similarity")
+    p.add_argument("--days", type=int, default=30)
+    p.add_argument("--csv", action="store_true", help="every question as CSV, not grouped")
+    p.add_argument("--lang", choices=["zh", "en"], default="en")
+    p.set_defaults(func=cmd_unanswered)
+
+    p = sub.add_parser("stale", help="answers whose reviewed date is too old (STALE_DAYS)")
+    p.add_argument("--days", type=int)
+    p.add_argument("--lang", choices=["zh", "en"], default="en")
+    p.set_defaults(func=cmd_stale)
     return parser
 
 

@@ -44,6 +44,7 @@ class Reply:
     title: str | None = None
     links: list[LinkOut] = field(default_factory=list)
     options: list[Option] = field(default_factory=list)
+    unanswered: bool = False  # a real question we had no answer for: worth showing the team
 
     def to_json(self, question: str) -> dict:
         data = asdict(self)
@@ -89,6 +90,23 @@ class Engine:
         ranked = self.matcher.rank(self.matcher.prepare(normalized))
         return self.decide(ranked, normalized, reply_lang)
 
+    def suggest(self, text: str, lang: Lang | None = None, limit: int = 5) -> list[Reply]:
+        """Answers of the few best topics (inline mode), never below the clarify threshold."""
+        settings = self.kb.matching
+        normalized = self.matcher.normalize((text or "")[: settings.max_input_chars])
+        detected = detect_language(normalized)
+        if detected not in ("zh", "en"):
+            return []
+        ranked = self.matcher.rank(self.matcher.prepare(normalized))
+        if ranked and self._other_place(normalized, ranked[0].intent):
+            return []
+        reply_lang: Lang = lang or detected
+        return [
+            self._answer(c, reply_lang)
+            for c in ranked[:limit]
+            if c.score >= settings.clarify_threshold and c.intent in self.kb.answers
+        ]
+
     def answer(self, intent_id: str, lang: Lang) -> Reply | None:
         """The answer of a known intent (menus, deep links, clarify buttons)."""
         if intent_id not in self.kb.answers:
@@ -115,7 +133,7 @@ class Engine:
         if place:
             return self._fallback(lang, top.score, place=place)
         if top.score < settings.clarify_threshold:
-            return self._fallback(lang, top.score)
+            return self._fallback(lang, top.score, unanswered=True)
         runner_up = ranked[1].score if len(ranked) > 1 else 0.0
         if top.score >= settings.answer_threshold and top.score - runner_up >= settings.margin:
             return self._answer(top, lang)
@@ -160,14 +178,17 @@ class Engine:
             options=[Option(f, self.kb.title(f, lang)) for f in answer.follow_ups],
         )
 
-    def _fallback(self, lang: Lang, score: float, place: str | None = None) -> Reply:
+    def _fallback(
+        self, lang: Lang, score: float, place: str | None = None, unanswered: bool = False
+    ) -> Reply:
         text = (
             self.message("other_place", lang, place=place)
             if place
             else self.message("fallback", lang)
         )
         return Reply(
-            kind="fallback", lang=lang, text=text, score=score, links=self._links(["cdht"], lang)
+            kind="fallback", lang=lang, text=text, score=score,
+            links=self._links(["cdht"], lang), unanswered=unanswered,
         )
 
     def _message(self, key: str, lang: Lang) -> Reply:

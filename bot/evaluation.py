@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -103,6 +102,26 @@ def report(outcomes: list[Outcome]) -> dict:
     }
 
 
+def _label(reply: Reply) -> str:
+    return f"{reply.kind}:{reply.intent}" if reply.intent else reply.kind
+
+
+def diff(old: Engine, new: Engine, items: list[Labelled]) -> list[dict]:
+    """Questions whose reply changes between two knowledge bases, judged against the label."""
+    changes = []
+    for item in items:
+        before, after = Outcome(item, old.reply(item.q)), Outcome(item, new.reply(item.q))
+        if _label(before.reply) == _label(after.reply):
+            continue
+        good = {o: o.correct or (not o.in_scope and o.reply.kind != "answer")
+                for o in (before, after)}
+        verdict = ("better" if good[after] and not good[before]
+                   else "worse" if good[before] and not good[after] else "changed")
+        changes.append({"q": item.q, "expect": item.expect or "none", "verdict": verdict,
+                        "before": _label(before.reply), "after": _label(after.reply)})
+    return changes
+
+
 def sweep(engine: Engine, items: list[Labelled], answers: list[float], margins: list[float],
           clarify_gap: float = 15.0) -> list[dict]:
     """Figures across thresholds: the matcher's ranking is computed once per question."""
@@ -110,7 +129,8 @@ def sweep(engine: Engine, items: list[Labelled], answers: list[float], margins: 
     ranked = []
     for item in items:
         norm = engine.matcher.normalize(item.q[: kb.matching.max_input_chars])
-        ranked.append((item, norm, engine.matcher.rank(engine.matcher.prepare(norm))))
+        lang = engine.reply(item.q).lang
+        ranked.append((item, norm, engine.matcher.rank(engine.matcher.prepare(norm)), lang))
     rows = []
     original = kb.matching
     try:
@@ -121,9 +141,8 @@ def sweep(engine: Engine, items: list[Labelled], answers: list[float], margins: 
                     "clarify_threshold": max(0.0, threshold - clarify_gap)})
                 object.__setattr__(kb, "matching", settings)
                 outcomes = []
-                for item, norm, cands in ranked:
-                    reply = engine.reply(item.q) if not cands else engine.decide(
-                        cands, norm, engine.reply(item.q).lang)
+                for item, norm, cands, lang in ranked:
+                    reply = engine.decide(cands, norm, lang) if cands else engine.reply(item.q)
                     outcomes.append(Outcome(item, reply))
                 rows.append({"answer_threshold": threshold, "margin": margin,
                              **_rates(outcomes)})
@@ -132,4 +151,3 @@ def sweep(engine: Engine, items: list[Labelled], answers: list[float], margins: 
     return rows
 
 
-__all__ = ["Labelled", "Outcome", "dataclasses", "load_labelled", "report", "run", "sweep"]

@@ -24,6 +24,10 @@ MAX_ANSWER = {"zh": 320, "en": 100}  # characters / words
 _PLACEHOLDERS = {
     "fallback": {"hotline"}, "other_place": {"hotline", "place"}, "source": {"passage"},
     "menu_topics": {"area"},
+    "admin_reloaded": {"count"},
+    "admin_stats": {"days", "messages", "users", "answered", "clarified", "fallback"},
+    "admin_unanswered": {"days"},
+    "admin_stale": {"days"},
 }
 
 

@@ -16,7 +16,7 @@ LANGS: tuple[Lang, ...] = ("zh", "en")
 
 IntentId = Annotated[
     str,
-    StringConstraints(pattern=r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$"),
+    StringConstraints(pattern=r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$", max_length=50),
     Field(description="Dotted id area.topic[.sub], lower case, e.g. talent.golden_panda"),
 ]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
@@ -159,6 +159,17 @@ class Messages(_Model):
     cmd_lang: LangText
     cmd_about: LangText
     cmd_forget: LangText
+    admin_reloaded: LangText = Field(description="{count}")
+    admin_reload_failed: LangText
+    admin_stats: LangText = Field(
+        description="{days} {messages} {users} {answered} {clarified} {fallback}"
+    )
+    admin_top_intents: LangText
+    admin_feedback: LangText
+    admin_unanswered: LangText = Field(description="{days}")
+    admin_stale: LangText = Field(description="{days}")
+    admin_nothing: LangText
+    admin_export: LangText
 
 
 class MessagesFile(_Model):

@@ -1,0 +1,1 @@
+"""The Telegram layer: the only part of the bot that imports `telegram`."""

@@ -1,0 +1,433 @@
+"""What the bot's database keeps, for how long, for whom — on real SQLite files."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.storage import NO_INTENT, SCHEMA_VERSION, Storage, StorageError
+
+ALICE = 987_654_321
+BOB = 123_456_789
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "bot.sqlite3"
+
+
+@pytest.fixture
+async def store(db_path: Path):
+    storage = await Storage.open(db_path)
+    yield storage
+    await storage.close()
+
+
+def days_ago(days: float) -> datetime:
+    return datetime.now(UTC) - timedelta(days=days)
+
+
+async def ask(store: Storage, user: int, text: str = "公租房怎么申请", *, kind: str = "answer",
+              intent: str | None = "housing.rent", at: datetime | None = None) -> int:
+    message_id = await store.log_message(user, text=text, lang="zh", kind=kind, intent=intent,
+                                         score=80.0, at=at)
+    assert message_id is not None
+    return message_id
+
+
+def cells(path: Path) -> list[str]:
+    """Every value of every table, as text: what someone reading the file would see."""
+    with sqlite3.connect(path) as con:
+        tables = [t for (t,) in con.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        return [str(v) for t in tables for row in con.execute(f'SELECT * FROM "{t}"') for v in row]
+
+
+def rows_of(path: Path, table: str) -> int:
+    with sqlite3.connect(path) as con:
+        return con.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+
+
+def execute(path: Path, sql: str, params: tuple = ()) -> None:
+    con = sqlite3.connect(path)
+    with con:
+        con.execute(sql, params)
+    con.close()
+
+
+# -- opening, restarting, migrating ---------------------------------------------------------
+
+
+async def test_first_open_creates_the_folders_the_file_and_the_schema(tmp_path: Path):
+    path = tmp_path / "data" / "nested" / "bot.sqlite3"
+    store = await Storage.open(path)
+    await store.close()
+    assert path.is_file()
+    with sqlite3.connect(path) as con:
+        assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        tables = {t for (t,) in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"meta", "users", "messages", "unanswered", "feedback"} <= tables
+
+
+async def test_everything_survives_a_restart(db_path: Path):
+    store = await Storage.open(db_path)
+    await store.set_language(ALICE, "en")
+    message_id = await ask(store, ALICE, "How do I rent public housing?")
+    assert await store.add_feedback(ALICE, message_id, 1)
+    await store.record_unanswered(ALICE, None, "where can I park my drone", "en")
+    await store.close()
+
+    store = await Storage.open(db_path)
+    try:
+        assert await store.get_language(ALICE) == "en"
+        stats = await store.stats(30)
+        assert (stats.messages, stats.answered, stats.users) == (1, 1, 1)
+        assert [(r.question, r.value) for r in await store.feedback_rows(30)] == [
+            ("How do I rent public housing?", 1)]
+        assert [r.text for r in await store.unanswered(30)] == ["where can I park my drone"]
+        # the log goes on where it stopped
+        assert await ask(store, ALICE) > message_id
+    finally:
+        await store.close()
+    with sqlite3.connect(db_path) as con:
+        assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+async def test_an_empty_file_is_migrated_to_the_current_schema(db_path: Path):
+    db_path.touch()
+    store = await Storage.open(db_path)
+    try:
+        assert await ask(store, ALICE) == 1
+    finally:
+        await store.close()
+    with sqlite3.connect(db_path) as con:
+        assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+async def test_a_database_from_a_newer_bot_is_refused_with_a_clear_error(db_path: Path):
+    execute(db_path, f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    with pytest.raises(StorageError, match="newer bot"):
+        await Storage.open(db_path)
+    with sqlite3.connect(db_path) as con:  # and left as it was
+        assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION + 1
+
+
+async def test_a_file_that_is_not_a_database_is_refused(db_path: Path):
+    db_path.write_bytes(b"this is not a database, just some text" * 100)
+    with pytest.raises(StorageError, match="cannot open"):
+        await Storage.open(db_path)
+
+
+# -- privacy -------------------------------------------------------------------------------
+
+
+async def test_user_ids_are_never_stored_raw(db_path: Path):
+    store = await Storage.open(db_path)
+    await store.touch_user(ALICE, "zh")
+    await store.set_language(ALICE, "zh")
+    message_id = await ask(store, ALICE)
+    await store.add_feedback(ALICE, message_id, -1)
+    await store.record_unanswered(ALICE, message_id, "无人机在哪里飞", "zh")
+    key = store.user_key(ALICE)
+    await store.close()
+
+    values = cells(db_path)
+    assert key in values  # the scan does see the rows about Alice...
+    assert not any(str(ALICE) in v for v in values)  # ...but never her id
+    for file in db_path.parent.iterdir():  # nor does the raw file (or a WAL left behind)
+        assert str(ALICE).encode() not in file.read_bytes()
+
+
+async def test_the_user_key_is_a_short_hex_pseudonym_stable_across_restarts(db_path: Path):
+    store = await Storage.open(db_path)
+    key = store.user_key(ALICE)
+    await store.close()
+    store = await Storage.open(db_path)
+    try:
+        assert store.user_key(ALICE) == key
+        assert store.user_key(BOB) != key
+    finally:
+        await store.close()
+    assert len(key) == 32 and int(key, 16) >= 0
+
+
+async def test_an_explicit_secret_decides_the_keys(tmp_path: Path):
+    generated = await Storage.open(tmp_path / "a.sqlite3")
+    first = await Storage.open(tmp_path / "b.sqlite3", secret="configured secret")
+    second = await Storage.open(tmp_path / "c.sqlite3", secret="configured secret")
+    other = await Storage.open(tmp_path / "d.sqlite3", secret="another secret")
+    try:
+        assert first.user_key(ALICE) == second.user_key(ALICE)
+        assert first.user_key(ALICE) != generated.user_key(ALICE)
+        assert first.user_key(ALICE) != other.user_key(ALICE)
+    finally:
+        for store in (generated, first, second, other):
+            await store.close()
+
+
+async def test_each_database_generates_its_own_secret(tmp_path: Path):
+    one = await Storage.open(tmp_path / "one.sqlite3")
+    two = await Storage.open(tmp_path / "two.sqlite3")
+    try:
+        assert one.user_key(ALICE) != two.user_key(ALICE)
+    finally:
+        await one.close()
+        await two.close()
+
+
+# -- language ------------------------------------------------------------------------------
+
+
+async def test_a_language_choice_is_saved_and_replaced(store: Storage):
+    assert await store.get_language(ALICE) is None
+    await store.set_language(ALICE, "en")
+    assert await store.get_language(ALICE) == "en"
+    await store.set_language(ALICE, "zh")
+    assert await store.get_language(ALICE) == "zh"
+    assert await store.get_language(BOB) is None
+
+
+async def test_the_language_a_user_writes_in_is_not_their_choice(store: Storage):
+    await store.touch_user(BOB, "en")
+    assert await store.get_language(BOB) is None
+    await store.set_language(BOB, "zh")
+    await store.touch_user(BOB, "en")
+    assert await store.get_language(BOB) == "zh"
+
+
+async def test_touching_a_user_keeps_first_seen_and_moves_last_seen(store: Storage,
+                                                                    db_path: Path):
+    await store.touch_user(ALICE)
+    execute(db_path, "UPDATE users SET first_seen = first_seen - 1000, last_seen = 0")
+    await store.touch_user(ALICE, "zh")
+    with sqlite3.connect(db_path) as con:
+        first, last = con.execute("SELECT first_seen, last_seen FROM users").fetchone()
+    assert first < time.time() - 900
+    assert last > time.time() - 60
+
+
+# -- statistics and reports ----------------------------------------------------------------
+
+
+async def test_stats_count_by_kind_top_intents_and_feedback_within_the_window(store: Storage,
+                                                                               db_path: Path):
+    rent = [await ask(store, ALICE), await ask(store, BOB), await ask(store, BOB)]
+    school = await ask(store, ALICE, "小学入学", intent="education.primary")
+    await ask(store, ALICE, "住房还是人才", kind="clarify", intent="housing.rent")
+    await ask(store, BOB, "推荐电影", kind="fallback", intent=None)
+    await ask(store, 555, "old question", intent="talent.visa", at=days_ago(10))
+    await ask(store, 555, "old question", intent="talent.visa", at=days_ago(10))
+    await ask(store, 555, "old question", intent="talent.visa", at=days_ago(10))
+    assert await store.add_feedback(ALICE, rent[0], 1)
+    assert await store.add_feedback(BOB, rent[1], 1)
+    assert await store.add_feedback(BOB, rent[2], -1)
+    assert await store.add_feedback(ALICE, school, -1)
+
+    week = await store.stats(7)
+    assert week.days == 7
+    assert (week.messages, week.users) == (6, 2)
+    assert (week.answered, week.clarified, week.fallback) == (4, 1, 1)
+    assert week.top_intents == [("housing.rent", 3), ("education.primary", 1)]
+    assert week.feedback == {"housing.rent": (2, 1), "education.primary": (0, 1)}
+
+    month = await store.stats(30)
+    assert (month.messages, month.users, month.answered) == (9, 3, 7)
+    assert month.top_intents[0] == ("housing.rent", 3)
+    assert ("talent.visa", 3) in month.top_intents
+
+    # a vote cast long ago leaves the window even though its question is recent
+    execute(db_path, "UPDATE feedback SET at = ? WHERE message_id = ?",
+            (days_ago(10).timestamp(), school))
+    assert (await store.stats(7)).feedback == {"housing.rent": (2, 1)}
+
+
+async def test_stats_of_an_empty_database_are_zero(store: Storage):
+    stats = await store.stats(7)
+    assert (stats.messages, stats.users, stats.answered, stats.clarified, stats.fallback) == (
+        0, 0, 0, 0, 0)
+    assert stats.top_intents == [] and stats.feedback == {}
+
+
+async def test_top_intents_lists_at_most_ten_most_asked_first(store: Storage):
+    for n in range(12):
+        for _ in range(n + 1):
+            await ask(store, ALICE, intent=f"area.topic{n:02d}")
+    top = (await store.stats(1)).top_intents
+    assert len(top) == 10
+    assert top[0] == ("area.topic11", 12)
+    assert [count for _, count in top] == sorted((count for _, count in top), reverse=True)
+
+
+async def test_feedback_on_a_reply_without_intent_is_counted_under_no_intent(store: Storage):
+    message_id = await ask(store, ALICE, "推荐电影", kind="fallback", intent=None)
+    assert await store.add_feedback(ALICE, message_id, -1)
+    assert (await store.stats(1)).feedback == {NO_INTENT: (0, 1)}
+    (row,) = await store.feedback_rows(1)
+    assert (row.intent, row.question, row.value) == (None, "推荐电影", -1)
+
+
+async def test_unanswered_questions_are_listed_newest_first_within_the_window(store: Storage,
+                                                                              db_path: Path):
+    await store.record_unanswered(ALICE, None, "first", "zh")
+    await store.record_unanswered(BOB, None, "second", "en")
+    await store.record_unanswered(BOB, None, "ancient", "en")
+    execute(db_path, "UPDATE unanswered SET at = at - 100 WHERE text = 'first'")
+    execute(db_path, "UPDATE unanswered SET at = ? WHERE text = 'ancient'",
+            (days_ago(40).timestamp(),))
+    rows = await store.unanswered(30)
+    assert [(r.text, r.lang) for r in rows] == [("second", "en"), ("first", "zh")]
+    assert all(r.at.tzinfo is not None and r.at <= datetime.now(UTC) for r in rows)
+    assert len(await store.unanswered(60)) == 3
+
+
+async def test_an_unanswered_question_links_only_to_the_same_users_message(store: Storage,
+                                                                          db_path: Path):
+    alices = await ask(store, ALICE, kind="fallback", intent=None)
+    await store.record_unanswered(ALICE, alices, "mine", "zh")
+    await store.record_unanswered(BOB, alices, "forged link", "zh")
+    with sqlite3.connect(db_path) as con:
+        links = dict(con.execute("SELECT text, message_id FROM unanswered"))
+    assert links == {"mine": alices, "forged link": None}
+
+
+# -- feedback ------------------------------------------------------------------------------
+
+
+async def test_feedback_on_another_users_message_is_refused(store: Storage):
+    alices = await ask(store, ALICE)
+    assert await store.add_feedback(BOB, alices, -1) is False
+    assert await store.add_feedback(BOB, 9999, -1) is False  # no such message
+    assert await store.feedback_rows(30) == []
+    assert (await store.stats(30)).feedback == {}
+
+
+async def test_feedback_values_other_than_plus_or_minus_one_are_refused(store: Storage):
+    message_id = await ask(store, ALICE)
+    for value in (0, 2, -5):
+        assert await store.add_feedback(ALICE, message_id, value) is False
+    assert await store.feedback_rows(30) == []
+
+
+async def test_a_second_vote_replaces_the_first(store: Storage):
+    message_id = await ask(store, ALICE)
+    assert await store.add_feedback(ALICE, message_id, 1)
+    assert await store.add_feedback(ALICE, message_id, -1)
+    rows = await store.feedback_rows(30)
+    assert [(r.intent, r.value) for r in rows] == [("housing.rent", -1)]
+    assert (await store.stats(30)).feedback == {"housing.rent": (0, 1)}
+
+
+async def test_feedback_rows_are_newest_first(store: Storage, db_path: Path):
+    older, newer = await ask(store, ALICE, "older"), await ask(store, ALICE, "newer")
+    await store.add_feedback(ALICE, newer, 1)
+    await store.add_feedback(ALICE, older, -1)
+    execute(db_path, "UPDATE feedback SET at = at - 3600 WHERE message_id = ?", (older,))
+    assert [r.question for r in await store.feedback_rows(1)] == ["newer", "older"]
+
+
+# -- forgetting and retention --------------------------------------------------------------
+
+
+async def test_forget_deletes_everything_of_that_user_and_nothing_of_another(store: Storage,
+                                                                             db_path: Path):
+    for user in (ALICE, BOB):
+        await store.touch_user(user, "zh")
+        await store.set_language(user, "en")
+        message_id = await ask(store, user, f"question of {user % 1000}")
+        await store.add_feedback(user, message_id, 1)
+        await store.record_unanswered(user, message_id, f"gap of {user % 1000}", "zh")
+    alice, bob = store.user_key(ALICE), store.user_key(BOB)
+    before = {t: rows_of(db_path, t) for t in ("users", "messages", "feedback", "unanswered")}
+
+    deleted = await store.forget(ALICE)
+
+    assert deleted == 4  # user row, message, vote, unanswered question
+    after = {t: rows_of(db_path, t) for t in before}
+    assert after == {t: n - 1 for t, n in before.items()}
+    values = cells(db_path)
+    assert alice not in values
+    assert not any("of 321" in v for v in values)  # Alice's texts are gone too
+    assert bob in values and "question of 789" in values and "gap of 789" in values
+    assert await store.get_language(ALICE) is None
+    assert await store.get_language(BOB) == "en"
+    assert await store.forget(ALICE) == 0
+
+
+async def test_purge_removes_old_logs_only(store: Storage, db_path: Path):
+    await store.set_language(ALICE, "en")
+    old = await ask(store, ALICE, "old question", at=days_ago(200))
+    new = await ask(store, ALICE, "new question")
+    await store.add_feedback(ALICE, old, 1)
+    await store.add_feedback(ALICE, new, -1)
+    await store.record_unanswered(ALICE, None, "old gap", "en")
+    await store.record_unanswered(ALICE, None, "new gap", "en")
+    execute(db_path, "UPDATE unanswered SET at = ? WHERE text = 'old gap'",
+            (days_ago(200).timestamp(),))
+
+    deleted = await store.purge_older_than(180)
+
+    assert deleted == 3  # the old message, its vote, the old unanswered question
+    assert [r.question for r in await store.feedback_rows(365)] == ["new question"]
+    assert [r.text for r in await store.unanswered(365)] == ["new gap"]
+    assert (await store.stats(365)).messages == 1
+    assert await store.get_language(ALICE) == "en"  # not a log: the choice stays
+    assert await store.purge_older_than(180) == 0
+
+
+async def test_purge_also_drops_a_recent_vote_on_a_purged_question(store: Storage):
+    old = await ask(store, ALICE, "old question", at=days_ago(200))
+    await store.add_feedback(ALICE, old, 1)  # voted today
+    assert await store.purge_older_than(180) == 2
+    assert await store.feedback_rows(365) == []
+
+
+# -- faults --------------------------------------------------------------------------------
+
+
+async def test_a_locked_database_makes_writes_give_up_quickly_without_raising(
+        store: Storage, db_path: Path, caplog: pytest.LogCaptureFixture):
+    message_id = await ask(store, ALICE)
+    other = sqlite3.connect(db_path, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")
+    try:
+        started = time.monotonic()
+        with caplog.at_level(logging.WARNING, logger="bot.storage"):
+            logged = await store.log_message(ALICE, text="秘密问题 secret question", lang="zh",
+                                             kind="answer", intent="housing.rent", score=90)
+        elapsed = time.monotonic() - started
+        warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+        assert logged is None
+        assert elapsed < 5
+        # the other writes give up the same way: a neutral value, no exception
+        assert await store.add_feedback(ALICE, message_id, 1) is False
+        assert await store.forget(ALICE) == 0
+        await store.record_unanswered(ALICE, None, "秘密问题", "zh")
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+
+    assert len(warnings) == 1 and "locked" in warnings[0]
+    assert "秘密" not in warnings[0] and "secret question" not in warnings[0]
+    assert str(ALICE) not in warnings[0] and store.user_key(ALICE) not in warnings[0]
+    # and once the lock is gone, the bot carries on
+    assert await ask(store, ALICE) > message_id
+
+
+async def test_admin_reads_on_a_broken_database_raise_storage_error(store: Storage,
+                                                                    db_path: Path):
+    execute(db_path, "DROP TABLE feedback")
+    execute(db_path, "DROP TABLE unanswered")
+    with pytest.raises(StorageError):
+        await store.feedback_rows(7)
+    with pytest.raises(StorageError):
+        await store.unanswered(7)
+    with pytest.raises(StorageError):
+        await store.stats(7)
+    # while the conversation path still gets neutral answers
+    assert await store.add_feedback(ALICE, 1, 1) is False
+    assert await store.get_language(ALICE) is None
