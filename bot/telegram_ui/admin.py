@@ -44,8 +44,9 @@ async def _send_pre(context: ContextTypes.DEFAULT_TYPE, chat_id: int, text: str)
     """Reports keep their columns in a monospace block, split to fit Telegram's limit."""
     chunks = [text[i : i + MAX_TEXT] for i in range(0, len(text), MAX_TEXT)] or [""]
     for chunk in chunks:
-        await deliver(lambda c=chunk: context.bot.send_message(
-            chat_id, f"<pre>{escape(c, quote=False)}</pre>", parse_mode=ParseMode.HTML), "sendMessage")
+        html = f"<pre>{escape(chunk, quote=False)}</pre>"
+        await deliver(lambda h=html: context.bot.send_message(
+            chat_id, h, parse_mode=ParseMode.HTML), "sendMessage")
 
 
 def reload_report(svc: Services, problems: list[Problem], lang: str = "en") -> str:
