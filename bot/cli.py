@@ -213,7 +213,7 @@ def cmd_stale(args: argparse.Namespace) -> int:
     from . import reports
 
     engine = _engine(args.kb)
-    days = args.days or Settings.from_env().stale_days
+    days = args.days if args.days is not None else Settings.from_env().stale_days
     print(reports.stale_text(engine, days, args.lang))
     return 0
 

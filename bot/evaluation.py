@@ -34,6 +34,11 @@ class Outcome:
                 and (got == e or got.startswith(e + ".")))
 
     @property
+    def right(self) -> bool:
+        """Answered with the right topic, or (off-topic) not answered."""
+        return self.correct or (not self.in_scope and self.reply.kind != "answer")
+
+    @property
     def wrong(self) -> bool:
         return self.reply.kind == "answer" and not self.correct
 
@@ -97,7 +102,7 @@ def report(outcomes: list[Outcome]) -> dict:
         "failures": [
             {"q": o.item.q, "expect": o.item.expect or "none", "kind": o.reply.kind,
              "intent": o.reply.intent, "score": o.reply.score}
-            for o in outcomes if not (o.correct or (not o.in_scope and o.reply.kind != "answer"))
+            for o in outcomes if not o.right
         ],
     }
 
@@ -113,10 +118,8 @@ def diff(old: Engine, new: Engine, items: list[Labelled]) -> list[dict]:
         before, after = Outcome(item, old.reply(item.q)), Outcome(item, new.reply(item.q))
         if _label(before.reply) == _label(after.reply):
             continue
-        good = {o: o.correct or (not o.in_scope and o.reply.kind != "answer")
-                for o in (before, after)}
-        verdict = ("better" if good[after] and not good[before]
-                   else "worse" if good[before] and not good[after] else "changed")
+        was, now = before.right, after.right
+        verdict = "better" if now and not was else "worse" if was and not now else "changed"
         changes.append({"q": item.q, "expect": item.expect or "none", "verdict": verdict,
                         "before": _label(before.reply), "after": _label(after.reply)})
     return changes

@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
@@ -56,20 +56,26 @@ class Group:
 
 
 def _similarity(a: str, b: str) -> float:
-    return max(fuzz.ratio(a, b), fuzz.token_set_ratio(a, b) if " " in a and " " in b else 0)
+    """Word-set overlap when both have several content words, else character similarity."""
+    sets = min(len(a.split()), len(b.split())) >= 2
+    return max(fuzz.ratio(a, b), fuzz.token_set_ratio(a, b) if sets else 0)
 
 
-def group_questions(rows: Sequence[UnansweredRow]) -> list[Group]:
-    """Similar questions together, most frequent first, so missing topics stand out."""
-    groups: list[tuple[str, list[str]]] = []  # (normalised representative, texts)
+def group_questions(rows: Sequence[UnansweredRow],
+                    key: Callable[[str], str] = normalize) -> list[Group]:
+    """Similar questions together, most frequent first, so missing topics stand out.
+
+    `key` reduces a question to what it is about (the engine passes its content words).
+    """
+    groups: list[tuple[str, list[str]]] = []  # (representative key, texts)
     for row in rows:
-        key = normalize(row.text)
+        key_text = key(row.text)
         for rep, texts in groups:
-            if _similarity(key, rep) >= SIMILAR:
+            if _similarity(key_text, rep) >= SIMILAR:
                 texts.append(row.text)
                 break
         else:
-            groups.append((key, [row.text]))
+            groups.append((key_text, [row.text]))
     result = [Group(len(texts), texts[0], tuple(dict.fromkeys(texts[1:4])))
               for _, texts in groups]
     result.sort(key=lambda g: -g.count)
@@ -77,7 +83,7 @@ def group_questions(rows: Sequence[UnansweredRow]) -> list[Group]:
 
 
 def unanswered_text(engine: Engine, rows: Sequence[UnansweredRow], days: int, lang: Lang) -> str:
-    groups = group_questions(rows)
+    groups = group_questions(rows, engine.matcher.content_words)
     if not groups:
         return engine.message("admin_nothing", lang)
     lines = [engine.message("admin_unanswered", lang, days=str(days))]

@@ -122,6 +122,17 @@ def numbers_are_sourced(kb: KnowledgeBase) -> Iterator[Problem]:
                                    "remove it: amounts, dates and phone numbers are never invented")
 
 
+def languages_agree(kb: KnowledgeBase) -> Iterator[Problem]:
+    """zh and en share links and follow-ups by construction; their figures must agree too."""
+    for aid, answer in kb.answers.items():
+        zh = set(_NUMBER.findall(answer.answer.zh))
+        en = set(_NUMBER.findall(answer.answer.en))
+        if zh != en:
+            yield _problem(kb, "answer", aid, f"{aid}: the zh and en answers give different "
+                           f"figures (zh only: {sorted(zh - en)}, en only: {sorted(en - zh)})",
+                           "make both languages say the same thing", severity="warning")
+
+
 def every_language_is_present(kb: KnowledgeBase) -> Iterator[Problem]:
     for iid, intent in kb.intents.items():
         core = kb.areas.get(iid.split(".", 1)[0])
@@ -202,6 +213,7 @@ ERROR_CHECKS: list[Callable[[KnowledgeBase], Iterator[Problem]]] = [
     facts_are_attributed,
     no_urls_in_text,
     numbers_are_sourced,
+    languages_agree,
     every_language_is_present,
     examples_do_not_collide,
     synonyms_agree,

@@ -121,6 +121,11 @@ class Matcher:
             self._typo_cache[word] = hit
         return hit
 
+    def content_words(self, text: str) -> str:
+        """What a question is about: its Chinese segments and English stems, stop words out."""
+        zh, words = self._tokenizer.segments(self.normalize(text))
+        return " ".join([*zh, *words])
+
     def prepare(self, normalized: str) -> Query:
         """Tokens of an already-normalised question (see `normalize`), with their weights.
 

@@ -1,0 +1,73 @@
+"""Staff commands on the server: stats, unanswered, stale, and eval --diff before a reload."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import os
+import subprocess
+import sys
+
+from conftest import ROOT
+
+from bot.storage import Storage
+
+
+def policybot(*args: str, env: dict | None = None):
+    return subprocess.run([sys.executable, "-m", "bot.cli_entry", *args], capture_output=True,
+                          text=True, cwd=ROOT, env={**os.environ, **(env or {})}, timeout=120)
+
+
+def seed(path) -> None:
+    async def go():
+        storage = await Storage.open(path, secret="s")
+        for uid, text, kind, intent in (
+            (1, "人才公寓怎么申请", "answer", "housing.talent_apartment"),
+            (2, "talent apartment", "answer", "housing.talent_apartment"),
+            (3, "where to buy a bicycle", "fallback", None),
+            (4, "where can I buy a bicycle", "fallback", None),
+        ):
+            row = await storage.log_message(uid, text=text, lang="en", kind=kind, intent=intent,
+                                            score=50.0)
+            if kind == "fallback":
+                await storage.record_unanswered(uid, row, text, "en")
+            else:
+                await storage.add_feedback(uid, row, 1)
+        await storage.close()
+
+    asyncio.run(go())
+
+
+def test_stats_and_unanswered_read_the_bots_database(tmp_path):
+    db = tmp_path / "bot.sqlite3"
+    seed(db)
+    env = {"DATABASE_PATH": str(db), "USER_HASH_SECRET": "s"}
+    stats = policybot("stats", env=env)
+    assert stats.returncode == 0, stats.stderr
+    assert "4 questions from 4 users" in stats.stdout and "housing.talent_apartment" in stats.stdout
+    grouped = policybot("unanswered", env=env)
+    assert "2 × " in grouped.stdout and "bicycle" in grouped.stdout
+    rows = list(csv.reader(io.StringIO(policybot("unanswered", "--csv", env=env).stdout)))
+    assert rows[0][-1] == "question" and len(rows) == 3
+
+
+def test_stale_lists_nothing_for_freshly_reviewed_answers_and_all_for_a_zero_window():
+    assert "Nothing to show" in policybot("stale").stdout
+    every = policybot("stale", env={"STALE_DAYS": "-1"}).stdout.splitlines()
+    assert len(every) == 1 + 77
+
+
+def test_eval_diff_shows_what_an_edit_breaks_before_it_is_reloaded(kb_copy):
+    intents = kb_copy / "intents" / "housing.yaml"
+    text = intents.read_text(encoding="utf-8")
+    start = text.index("  - id: housing.talent_apartment")
+    end = text.index("  - id: ", start + 5)
+    # An admin "tidies" the talent-apartment intent down to one example and no keywords.
+    intents.write_text(text[:start] + "  - id: housing.talent_apartment\n    examples:\n"
+                       "      zh: [公寓]\n      en: [flat]\n" + text[end:], encoding="utf-8")
+    run = policybot("--kb", str(kb_copy), "eval", "tests/data/eval/dev.yaml", "--diff", str(ROOT))
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "worse" in run.stdout and "housing.talent_apartment" in run.stdout
+    same = policybot("eval", "tests/data/eval/dev.yaml", "--diff", str(ROOT))
+    assert same.returncode == 0 and "0 question(s) change" in same.stdout
