@@ -24,6 +24,15 @@ def engine(kb):
     return Engine(kb)
 
 
+@pytest.fixture(scope="module")
+def fake():
+    """A fake Telegram Bot API server on 127.0.0.1, one per test module."""
+    from fake_bot_api import FakeBotAPI
+
+    with FakeBotAPI() as server:
+        yield server
+
+
 @pytest.fixture
 def kb_copy(tmp_path: Path) -> Path:
     """A private copy of intents/ and content/ that a test may break."""

@@ -45,7 +45,7 @@ import threading
 import time
 import zlib
 from collections import defaultdict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -531,27 +531,31 @@ class FakeBotAPI:
                        timeout: float = 10.0, after: int = 0) -> Call:
         """The first call of ``method`` with index >= ``after`` matching ``predicate``
         (a predicate raising counts as no match)."""
+        polls = self._polls(method, predicate, timeout, after)
+        while (call := next(polls)) is None:
+            await asyncio.sleep(0.02)
+        return call
+
+    def _polls(self, method: str, predicate: Callable[[Call], bool], timeout: float,
+               after: int) -> Iterator[Call | None]:
+        """None until a matching call is recorded, then that call; raises on timeout."""
         deadline = time.monotonic() + timeout
         errors: list[BaseException] = []
         while True:
             call = self._find(method, predicate, after, errors)
             if call is not None:
-                return call
+                yield call
+                return
             if time.monotonic() >= deadline:
                 raise self._timeout_error(method, timeout, after, errors)
-            await asyncio.sleep(0.02)
+            yield None
 
     def wait_for_sync(self, method: str, predicate: Callable[[Call], bool] = lambda call: True,
                       timeout: float = 10.0, after: int = 0) -> Call:
-        deadline = time.monotonic() + timeout
-        errors: list[BaseException] = []
-        while True:
-            call = self._find(method, predicate, after, errors)
-            if call is not None:
-                return call
-            if time.monotonic() >= deadline:
-                raise self._timeout_error(method, timeout, after, errors)
+        polls = self._polls(method, predicate, timeout, after)
+        while (call := next(polls)) is None:
             time.sleep(0.02)
+        return call
 
     def message(self, chat_id: int, message_id: int) -> dict | None:
         """Current state of a message (after edits), or None."""

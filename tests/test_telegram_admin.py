@@ -30,12 +30,6 @@ def copy_kb(path):
 
 
 @pytest.fixture(scope="module")
-def fake():
-    with FakeBotAPI() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
 def kb(tmp_path_factory):
     return copy_kb(tmp_path_factory.mktemp("kb"))
 

@@ -5,14 +5,8 @@ from __future__ import annotations
 
 import pytest
 from bot_process import BotProcess
-from fake_bot_api import STICKER, TOKEN, FakeBotAPI
+from fake_bot_api import STICKER, TOKEN
 from telegram_support import callback_data, command, press, say, to_chat, urls
-
-
-@pytest.fixture(scope="module")
-def fake():
-    with FakeBotAPI() as server:
-        yield server
 
 
 @pytest.fixture(scope="module")

@@ -13,12 +13,6 @@ from telegram_support import command, say
 
 
 @pytest.fixture(scope="module")
-def fake():
-    with FakeBotAPI() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
 def bot(fake, tmp_path_factory):
     process = BotProcess(fake, tmp_path_factory.mktemp("faults")).start()
     yield process
