@@ -188,14 +188,12 @@ def cmd_stats(args: argparse.Namespace) -> int:
     from . import reports
 
     engine = _engine(args.kb)
-    periods = _with_storage(
-        lambda s: _gather([s.stats(d) for d in ([args.days] if args.days else [1, 7, 30])]))
-    print(reports.stats_text(engine, periods, args.lang))
+
+    async def periods(storage):
+        return [await storage.stats(d) for d in ([args.days] if args.days else [1, 7, 30])]
+
+    print(reports.stats_text(engine, _with_storage(periods), args.lang))
     return 0
-
-
-async def _gather(coros):
-    return [await c for c in coros]
 
 
 def cmd_unanswered(args: argparse.Namespace) -> int:

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Literal
 
 from .knowledge.base import KnowledgeBase
-from .knowledge.schema import Lang
+from .knowledge.schema import Lang, MatchingFile
 from .matching.index import Candidate, Matcher
 from .matching.language import detect_language
 from .matching.normalize import has_cjk
@@ -125,9 +125,11 @@ class Engine:
 
     # -- decision --------------------------------------------------------------------
 
-    def decide(self, ranked: list[Candidate], normalized: str, lang: Lang) -> Reply:
-        """answer / clarify / fallback from ranked candidates, by the YAML thresholds."""
-        settings = self.kb.matching
+    def decide(self, ranked: list[Candidate], normalized: str, lang: Lang,
+               settings: MatchingFile | None = None) -> Reply:
+        """answer / clarify / fallback from ranked candidates, by the YAML thresholds
+        (or by `settings`, which is how `eval --sweep` tries others)."""
+        settings = settings or self.kb.matching
         top = ranked[0] if ranked else Candidate("", 0.0, "", False)
         place = self._other_place(normalized, top.intent)
         if place:

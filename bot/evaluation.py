@@ -135,22 +135,17 @@ def sweep(engine: Engine, items: list[Labelled], answers: list[float], margins: 
         lang = engine.reply(item.q).lang
         ranked.append((item, norm, engine.matcher.rank(engine.matcher.prepare(norm)), lang))
     rows = []
-    original = kb.matching
-    try:
-        for threshold in answers:
-            for margin in margins:
-                settings = original.model_copy(update={
-                    "answer_threshold": threshold, "margin": margin,
-                    "clarify_threshold": max(0.0, threshold - clarify_gap)})
-                object.__setattr__(kb, "matching", settings)
-                outcomes = []
-                for item, norm, cands, lang in ranked:
-                    reply = engine.decide(cands, norm, lang) if cands else engine.reply(item.q)
-                    outcomes.append(Outcome(item, reply))
-                rows.append({"answer_threshold": threshold, "margin": margin,
-                             **_rates(outcomes)})
-    finally:
-        object.__setattr__(kb, "matching", original)
+    for threshold in answers:
+        for margin in margins:
+            settings = kb.matching.model_copy(update={
+                "answer_threshold": threshold, "margin": margin,
+                "clarify_threshold": max(0.0, threshold - clarify_gap)})
+            outcomes = [
+                Outcome(item, engine.decide(cands, norm, lang, settings) if cands
+                        else engine.reply(item.q))
+                for item, norm, cands, lang in ranked
+            ]
+            rows.append({"answer_threshold": threshold, "margin": margin, **_rates(outcomes)})
     return rows
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from html import escape
 
 from telegram import (
     InlineKeyboardMarkup,
@@ -65,8 +66,6 @@ async def send(context: ContextTypes.DEFAULT_TYPE, chat_id: int, html: str,
 
 async def send_text(context: ContextTypes.DEFAULT_TYPE, chat_id: int, text: str,
                     markup: InlineKeyboardMarkup | None = None) -> Message | None:
-    from html import escape
-
     return await send(context, chat_id, escape(text, quote=False), markup)
 
 
