@@ -84,12 +84,12 @@ def test_stats_show_questions_users_shares_top_topics_and_feedback(fake, bot):
 
 
 def test_unanswered_groups_similar_questions_most_frequent_first(fake, bot):
-    for uid, q in ((405, "where can I buy a good bicycle"), (406, "where to buy a bicycle"),
-                   (407, "best place to buy a bicycle?"), (408, "best hotpot near me")):
+    for uid, q in ((405, "where can I buy a kite"), (406, "where to buy a kite"),
+                   (407, "best shop to buy kites?"), (408, "best hotpot near me")):
         assert "recorded" in say(fake, q, uid).params["text"]
     text = command(fake, "/unanswered", ADMIN).params["text"]
     lines = [line for line in text.splitlines() if "×" in line]
-    assert lines[0].strip().startswith("3 ×") and "bicycle" in lines[0]
+    assert lines[0].strip().startswith("3 ×") and "kite" in lines[0]
     assert any("hotpot" in line for line in lines[1:])
 
 
@@ -132,7 +132,7 @@ def test_forget_deletes_everything_about_the_user_and_nothing_else(fake, bot):
         command(fake, "/lang", uid, args="en")
         reply = say(fake, "talent apartment", uid)
         press(fake, next(d for d in callback_data(reply) if d.endswith(":u")), uid)
-        say(fake, "where can I buy a kite", uid)
+        say(fake, "where can I buy a telescope", uid)
     with sqlite3.connect(bot.database) as db:
         tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
 
@@ -147,8 +147,8 @@ def test_forget_deletes_everything_about_the_user_and_nothing_else(fake, bot):
     assert mentions(412) > 0
     with sqlite3.connect(bot.database) as db:
         dump = "\n".join(db.iterdump())
-    assert "buy a kite" in dump  # 412's question is still there ...
-    assert dump.count("buy a kite") == 2  # ... (message + unanswered), 411's is gone
+    assert "buy a telescope" in dump  # 412's question is still there ...
+    assert dump.count("buy a telescope") == 2  # ... (message + unanswered), 411's is gone
 
 
 def test_user_ids_are_never_stored_raw(fake, bot):

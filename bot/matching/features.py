@@ -71,6 +71,9 @@ class Tokenizer:
         content = [w for w in words if w not in self._en_stop]
         return zh, (content or words)
 
+    def is_stop_word(self, word: str) -> bool:
+        return word in self._en_stop
+
     def words(self, text: str) -> list[str]:
         """Every English word stem, stop words included (keywords are matched as phrases)."""
         return [stem(run) for run in _RUNS.findall(text) if not _CJK_RUN.match(run)]

@@ -108,8 +108,9 @@ class Matcher:
         return self._rewrite(normalize(text))
 
     def _correct(self, word: str) -> str:
-        if word in self._vocab_set or len(word) < 4 or not word.isalpha():
-            return word
+        if (word in self._vocab_set or len(word) < 4 or not word.isalpha()
+                or self._tokenizer.is_stop_word(word)):
+            return word  # known, too short to judge, or a stop word ("there" is no typo)
         hit = self._typo_cache.get(word)
         if hit is None:
             best = process.extractOne(

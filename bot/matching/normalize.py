@@ -18,6 +18,8 @@ _CJK_RE = re.compile(f"[{CJK}]")
 _SPACES = re.compile(r"\s+")
 _CJK_THEN_LATIN = re.compile(f"([{CJK}])([a-z0-9])")
 _LATIN_THEN_CJK = re.compile(f"([a-z0-9])([{CJK}])")
+_POSSESSIVE = re.compile(r"(?<=[a-z])['’]s\b")  # zone's → zone
+_ELISION = re.compile(r"(?<=[a-z])['’](?=[a-z])")  # don't → dont, one word
 
 
 @cache
@@ -37,6 +39,7 @@ def normalize(text: str) -> str:
     """Lower-case, simplified, punctuation-free text with words separated by one space."""
     text = unicodedata.normalize("NFKC", text).lower()
     text = _converter().convert(text)
+    text = _ELISION.sub("", _POSSESSIVE.sub("", text))
     text = "".join(_clean_char(ch) for ch in text)
     text = _CJK_THEN_LATIN.sub(r"\1 \2", text)
     text = _LATIN_THEN_CJK.sub(r"\1 \2", text)
