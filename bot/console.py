@@ -43,7 +43,7 @@ class ConsoleChat:
     def menu(self) -> None:
         kb, lang = self.engine.kb, self._ui_lang
         self.say(self.engine.message("menu_areas", lang))
-        areas = list(kb.areas)
+        areas = kb.menu_areas()
         for n, area in enumerate(areas, 1):
             self.say(f"  {n}. {getattr(kb.areas[area], lang)}")
         self._options = [self._area(a) for a in areas]

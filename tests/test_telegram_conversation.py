@@ -184,3 +184,8 @@ def test_the_token_never_appears_in_the_logs(fake, bot):
     logs = bot.logs()
     assert "getUpdates" in logs or "sendMessage" in logs or "ready" in logs
     assert TOKEN not in logs and TOKEN.split(":")[1] not in logs
+
+
+def test_the_menu_lists_policy_areas_not_small_talk(fake, bot):
+    data = callback_data(command(fake, "/menu", 125))
+    assert "1:a:talent" in data and "1:a:meta" not in data

@@ -60,6 +60,10 @@ class KnowledgeBase:
     def intents_of_topic(self, topic_id: str) -> list[str]:
         return [i for i in self.intents if i == topic_id or i.startswith(topic_id + ".")]
 
+    def menu_areas(self) -> list[str]:
+        """Areas users browse: shown in menus and with at least one topic."""
+        return [key for key, area in self.areas.items() if area.menu and self.topics_of_area(key)]
+
     def topics_of_area(self, area: str) -> list[Topic]:
         return [t for t in self.topics.values() if t.id.split(".", 1)[0] == area]
 

@@ -111,6 +111,7 @@ class Area(_Model):
     zh: Text
     en: Text
     core: bool = False
+    menu: bool = Field(default=True, description="Shown in /menu (false for small talk)")
 
 
 class Topic(_Model):

@@ -36,8 +36,8 @@ def reply_keyboard(reply: Reply, feedback_row: int | None = None) -> InlineKeybo
 
 def areas_keyboard(engine: Engine, lang: Lang) -> InlineKeyboardMarkup:
     kb = engine.kb
-    buttons = [InlineKeyboardButton(getattr(area, lang), callback_data=encode("a", key))
-               for key, area in kb.areas.items() if kb.topics_of_area(key)]
+    buttons = [InlineKeyboardButton(getattr(kb.areas[key], lang), callback_data=encode("a", key))
+               for key in kb.menu_areas()]
     return InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
 
 
