@@ -794,8 +794,9 @@ class FakeBotAPI:
         return {"url": self.webhook_url, "has_custom_certificate": False,
                 "pending_update_count": len(self._updates)}
 
-    def _m_sendMessage(self, params: dict, files: dict, names: dict) -> dict:
-        chat_id = self._chat_id(params)
+    @staticmethod
+    def _checked_text(params: dict, too_long: str) -> tuple[str, str]:
+        """(source text, visible text) of a text parameter, refused as Telegram refuses it."""
         text = params.get("text")
         if not isinstance(text, str) or not text.strip():
             raise _bad("message text is empty")
@@ -803,7 +804,12 @@ class FakeBotAPI:
         if not visible.strip():
             raise _bad("message text is empty")
         if len(visible) > MAX_TEXT:
-            raise _bad("message is too long")
+            raise _bad(too_long)
+        return text, visible
+
+    def _m_sendMessage(self, params: dict, files: dict, names: dict) -> dict:
+        chat_id = self._chat_id(params)
+        text, visible = self._checked_text(params, "message is too long")
         extras = self._reply_extras(params, chat_id, self._messages)
         message = self._store_bot_message(chat_id, {"text": visible, **extras})
         self._sources[(chat_id, message["message_id"])] = text
@@ -811,14 +817,7 @@ class FakeBotAPI:
         return message
 
     def _m_editMessageText(self, params: dict, files: dict, names: dict) -> dict | bool:
-        text = params.get("text")
-        if not isinstance(text, str) or not text.strip():
-            raise _bad("message text is empty")
-        visible = _visible_text(text, params.get("parse_mode"))
-        if not visible.strip():
-            raise _bad("message text is empty")
-        if len(visible) > MAX_TEXT:
-            raise _bad("MESSAGE_TOO_LONG")
+        text, visible = self._checked_text(params, "MESSAGE_TOO_LONG")
         markup = params.get("reply_markup")
         _check_markup(markup)
         target = self._editable(params)
