@@ -14,7 +14,7 @@ from .knowledge.base import KnowledgeBase
 from .knowledge.schema import Lang, MatchingFile
 from .matching.index import Candidate, Matcher
 from .matching.language import detect_language
-from .matching.normalize import has_cjk
+from .matching.normalize import term_pattern
 
 Kind = Literal["answer", "clarify", "fallback"]
 MAX_OPTIONS = 3
@@ -60,58 +60,66 @@ class Reply:
         }
 
 
+@dataclass(frozen=True)
+class Reading:
+    """What the engine made of a message, before deciding how to reply."""
+
+    normalized: str
+    language: str | None  # "zh", "en", "other" (a language we do not speak) or None (no words)
+    ranked: list[Candidate]
+
+
 class Engine:
     """Built once per knowledge base (a reload builds a new one and swaps it in)."""
 
     def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
         self.matcher = Matcher(kb)
-        self._places = sorted(
-            {self.matcher.normalize(p) for p in kb.matching.other_places}, key=len, reverse=True
-        )
-        self._place_res = [
-            (p, re.compile(re.escape(p) if has_cjk(p) else rf"(?<![a-z]){re.escape(p)}(?![a-z])"))
-            for p in self._places
-        ]
+        places = {self.matcher.normalize(p) for p in kb.matching.other_places}
+        self._place_res = [(p, re.compile(term_pattern(p)))
+                           for p in sorted(places, key=len, reverse=True)]
         self._mentions: dict[tuple[str, str], bool] = {}
 
     # -- entry points ----------------------------------------------------------------
 
+    def read(self, text: str) -> Reading:
+        """Normalise (long input cut first, so time per message stays bounded), detect the
+        language and rank the intents; the ranking is skipped when there is nothing to rank."""
+        normalized = self.matcher.normalize((text or "")[: self.kb.matching.max_input_chars])
+        language = detect_language(normalized)
+        ranked = (self.matcher.rank(self.matcher.prepare(normalized))
+                  if language in ("zh", "en") else [])
+        return Reading(normalized, language, ranked)
+
     def reply(self, text: str, lang: Lang | None = None) -> Reply:
         """Answer a free-text question; `lang` is the user's explicit choice, if any."""
-        settings = self.kb.matching
-        normalized = self.matcher.normalize((text or "")[: settings.max_input_chars])
-        detected = detect_language(normalized)
-        reply_lang: Lang = lang or (detected if detected in ("zh", "en") else "zh")
-        if detected is None:
-            return self._message("empty", reply_lang)
-        if detected == "other":
+        return self.respond(self.read(text), lang)
+
+    def respond(self, reading: Reading, lang: Lang | None = None,
+                settings: MatchingFile | None = None) -> Reply:
+        """The reply to a reading, by the YAML thresholds (or by `settings`, which is how
+        `eval --sweep` tries others without reading every question again)."""
+        if reading.language is None:
+            return self._message("empty", lang or "zh")
+        if reading.language == "other":
             return self._message("unsupported_language", lang or "en")
-        ranked = self.matcher.rank(self.matcher.prepare(normalized))
-        return self.decide(ranked, normalized, reply_lang)
+        return self.decide(reading.ranked, reading.normalized, lang or reading.language, settings)
 
     def suggest(self, text: str, lang: Lang | None = None, limit: int = 5) -> list[Reply]:
         """Answers of the few best topics (inline mode), never below the clarify threshold."""
-        settings = self.kb.matching
-        normalized = self.matcher.normalize((text or "")[: settings.max_input_chars])
-        detected = detect_language(normalized)
-        if detected not in ("zh", "en"):
+        reading = self.read(text)
+        ranked = reading.ranked
+        if not ranked or self._other_place(reading.normalized, ranked[0].intent):
             return []
-        ranked = self.matcher.rank(self.matcher.prepare(normalized))
-        if ranked and self._other_place(normalized, ranked[0].intent):
-            return []
-        reply_lang: Lang = lang or detected
-        return [
-            self._answer(c, reply_lang)
-            for c in ranked[:limit]
-            if c.score >= settings.clarify_threshold and c.intent in self.kb.answers
-        ]
+        reply_lang: Lang = lang or reading.language
+        return [self._answer(c, reply_lang) for c in ranked[:limit]
+                if c.score >= self.kb.matching.clarify_threshold]
 
     def answer(self, intent_id: str, lang: Lang) -> Reply | None:
         """The answer of a known intent (menus, deep links, clarify buttons)."""
         if intent_id not in self.kb.answers:
             return None
-        return self._answer(Candidate(intent_id, 100.0, "", False), lang)
+        return self._answer(Candidate(intent_id, 100.0, ""), lang)
 
     def message(self, key: str, lang: Lang, **fields: str) -> str:
         """An interface string from content/messages.yaml, placeholders filled."""
@@ -127,10 +135,9 @@ class Engine:
 
     def decide(self, ranked: list[Candidate], normalized: str, lang: Lang,
                settings: MatchingFile | None = None) -> Reply:
-        """answer / clarify / fallback from ranked candidates, by the YAML thresholds
-        (or by `settings`, which is how `eval --sweep` tries others)."""
+        """answer / clarify / fallback from ranked candidates."""
         settings = settings or self.kb.matching
-        top = ranked[0] if ranked else Candidate("", 0.0, "", False)
+        top = ranked[0] if ranked else Candidate("", 0.0, "")
         place = self._other_place(normalized, top.intent)
         if place:
             return self._fallback(lang, top.score, place=place)

@@ -127,24 +127,16 @@ def diff(old: Engine, new: Engine, items: list[Labelled]) -> list[dict]:
 
 def sweep(engine: Engine, items: list[Labelled], answers: list[float], margins: list[float],
           clarify_gap: float = 15.0) -> list[dict]:
-    """Figures across thresholds: the matcher's ranking is computed once per question."""
-    kb = engine.kb
-    ranked = []
-    for item in items:
-        norm = engine.matcher.normalize(item.q[: kb.matching.max_input_chars])
-        lang = engine.reply(item.q).lang
-        ranked.append((item, norm, engine.matcher.rank(engine.matcher.prepare(norm)), lang))
+    """Figures across thresholds: each question is read (and ranked) once."""
+    readings = [(item, engine.read(item.q)) for item in items]
     rows = []
     for threshold in answers:
         for margin in margins:
-            settings = kb.matching.model_copy(update={
+            settings = engine.kb.matching.model_copy(update={
                 "answer_threshold": threshold, "margin": margin,
                 "clarify_threshold": max(0.0, threshold - clarify_gap)})
-            outcomes = [
-                Outcome(item, engine.decide(cands, norm, lang, settings) if cands
-                        else engine.reply(item.q))
-                for item, norm, cands, lang in ranked
-            ]
+            outcomes = [Outcome(item, engine.respond(reading, settings=settings))
+                        for item, reading in readings]
             rows.append({"answer_threshold": threshold, "margin": margin, **_rates(outcomes)})
     return rows
 

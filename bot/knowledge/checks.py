@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import re
 import string
-from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 
-from .base import KnowledgeBase
+from .base import KnowledgeBase, Location
 from .errors import Problem
 from .schema import LANGS
 
@@ -230,43 +229,43 @@ def run_checks(kb: KnowledgeBase) -> list[Problem]:
 # -- matcher-based warnings (validate only) -------------------------------------------
 
 
+def _locate_example(kb: KnowledgeBase, example) -> Location:
+    return kb.locate("example", f"{example.intent}:{example.lang}:{example.position}")
+
+
 def near_duplicate_examples(kb: KnowledgeBase, matcher, threshold: float = 90.0) -> list[Problem]:
     """Examples of two intents that the runtime matcher can hardly tell apart."""
     from rapidfuzz import fuzz, process
 
+    examples = matcher.examples
+    choices = [e.normalized for e in examples]
     problems = []
-    normalized = [(iid, text, matcher.normalize(text)) for iid, text in matcher.examples()]
-    choices = [n for _, _, n in normalized]
-    owners = Counter()
-    for i, (iid, text, norm) in enumerate(normalized):
-        for _, score, j in process.extract(norm, choices, scorer=fuzz.token_sort_ratio,
+    for i, example in enumerate(examples):
+        for _, score, j in process.extract(example.normalized, choices,
+                                           scorer=fuzz.token_sort_ratio,
                                            score_cutoff=threshold, limit=5):
-            other, other_text, _ = normalized[j]
-            if other != iid and i < j and owners[(i, j)] == 0:
-                owners[(i, j)] += 1
-                where = kb.where.get(f"intent:{iid}")
+            other = examples[j]
+            if i < j and other.intent != example.intent:
+                where = _locate_example(kb, example)
                 problems.append(Problem(
-                    where.file if where else "intents/", where.line if where else None,
-                    f"“{text}” ({iid}) and “{other_text}” ({other}) are {score:.0f}% alike",
-                    "reword one so each names its own topic", "warning"))
+                    where.file, where.line,
+                    f"“{example.text}” ({example.intent}) and “{other.text}” ({other.intent}) "
+                    f"are {score:.0f}% alike", "reword one so each names its own topic",
+                    "warning"))
     return problems
 
 
 def misrouted_examples(kb: KnowledgeBase, matcher) -> list[Problem]:
     """Examples that, left out, the matcher would send to another intent."""
     problems = []
-    per_intent: dict[str, int] = defaultdict(int)
-    for i, (iid, text) in enumerate(matcher.examples()):
-        lang_index = per_intent[iid]
-        per_intent[iid] += 1
-        ranked = matcher.rank(matcher.example_query(i), exclude=i)
-        if ranked and ranked[0].intent != iid and ranked[0].score >= kb.matching.clarify_threshold:
-            n_zh = len(kb.intents[iid].examples.zh)
-            lang, j = ("zh", lang_index) if lang_index < n_zh else ("en", lang_index - n_zh)
-            where = kb.locate("example", f"{iid}:{lang}:{j}")
+    for i, example in enumerate(matcher.examples):
+        ranked = matcher.rank(matcher.prepare(example.normalized), exclude=i)
+        top = ranked[0] if ranked else None
+        if top and top.intent != example.intent and top.score >= kb.matching.clarify_threshold:
+            where = _locate_example(kb, example)
             problems.append(Problem(
                 where.file, where.line,
-                f"example “{text}” of {iid} matches {ranked[0].intent} better "
-                f"({ranked[0].score:.0f}, via “{ranked[0].example}”)",
+                f"example “{example.text}” of {example.intent} matches {top.intent} better "
+                f"({top.score:.0f}, via “{top.example}”)",
                 "reword it, or add a distinctive keyword to the right intent", "warning"))
     return problems

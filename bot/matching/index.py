@@ -17,7 +17,7 @@ from rapidfuzz import fuzz, process
 
 from ..knowledge.base import KnowledgeBase
 from .features import CHAR, PINYIN, PREFIX, WORD, Tokenizer, pinyin_string
-from .normalize import SynonymRewriter, has_cjk, normalize
+from .normalize import SynonymRewriter, has_cjk, normalize, term_pattern
 
 TYPE_WEIGHT = {CHAR: 1.0, PINYIN: 0.5, WORD: 1.0, PREFIX: 0.5}
 UNKNOWN_FACTOR = 1.0  # an unseen token counts as much as the rarest known one
@@ -29,20 +29,28 @@ TYPO_CUTOFF = 80  # rapidfuzz ratio for an unknown English word to count as a kn
 class Query:
     text: str  # normalised, synonyms applied
     weights: dict[str, float]  # every token of the question and what it counts for
-    pinyin: str
+    pinyin: str  # " ren cai ... ": for Chinese keywords typed with a homophone
     phrase: str  # " word word ... ": every English stem, typo-corrected, for keyword phrases
 
     @property
-    def tokens(self) -> frozenset[str]:
-        return frozenset(self.weights)
+    def compact(self) -> str:
+        return self.text.replace(" ", "")
 
 
 @dataclass(frozen=True)
 class Candidate:
     intent: str
     score: float
-    example: str
-    keyword: bool
+    example: str  # the example that matched best, to explain a score
+
+
+@dataclass(frozen=True)
+class Example:
+    intent: str
+    text: str
+    normalized: str
+    lang: str
+    position: int  # index within the intent's examples of that language, for locating it
 
 
 def _units(token: str) -> tuple[str, ...]:
@@ -63,22 +71,20 @@ class Matcher:
         self._rewrite = SynonymRewriter(synonyms)
         self._tokenizer = Tokenizer(settings.stop_words.zh, settings.stop_words.en)
 
-        self._ex_intent: list[str] = []
-        self._ex_text: list[str] = []
-        self._ex_tokens: list[frozenset[str]] = []
-        for intent in kb.intents.values():
-            for text in (*intent.examples.zh, *intent.examples.en):
-                norm = self.normalize(text)
-                self._ex_intent.append(intent.id)
-                self._ex_text.append(text)
-                self._ex_tokens.append(frozenset(self._tokenizer.tokens(norm)))
+        self.examples: tuple[Example, ...] = tuple(
+            Example(intent.id, text, self.normalize(text), lang, j)
+            for intent in kb.intents.values()
+            for lang in ("zh", "en")
+            for j, text in enumerate(getattr(intent.examples, lang))
+        )
+        self._ex_tokens = [frozenset(self._tokenizer.tokens(e.normalized)) for e in self.examples]
 
         self._intents_with: dict[str, set[str]] = defaultdict(set)
         intents_with = self._intents_with
         self._postings: dict[str, list[int]] = defaultdict(list)
         for i, toks in enumerate(self._ex_tokens):
             for t in toks:
-                intents_with[t].add(self._ex_intent[i])
+                intents_with[t].add(self.examples[i].intent)
                 self._postings[t].append(i)
         n = max(len(kb.intents), 1)
         self._weight = {
@@ -153,8 +159,7 @@ class Matcher:
 
     # -- scoring -----------------------------------------------------------------------
 
-    def _keyword_hit(self, intent: str, q: Query) -> bool:
-        compact = q.text.replace(" ", "")
+    def _keyword_hit(self, intent: str, q: Query, compact: str) -> bool:
         for kind, kw in self._keywords.get(intent, ()):
             if kind == "zh" and kw in compact:
                 return True
@@ -189,34 +194,27 @@ class Matcher:
             if i == exclude:
                 continue
             found = s / self._ex_weight[i]
-            intent = self._ex_intent[i]
+            intent = self.examples[i].intent
             if intent not in best or found > best[intent][0]:
                 best[intent] = (found, i)
+        compact = q.compact
+        hits = {i for i in self._keywords if self._keyword_hit(i, q, compact)}
         out = []
-        for intent in set(best) | {i for i in self._keywords if self._keyword_hit(i, q)}:
+        for intent in best.keys() | hits:
             found, ex = best.get(intent, (0.0, -1))
             coverage = min(1.0, explained.get(intent, 0.0) / q_weight)
             score = found * coverage**QUERY_COVERAGE_EXPONENT
-            hit = self._keyword_hit(intent, q)
-            total = min(100.0, 100.0 * score + (self.keyword_bonus if hit else 0.0))
-            example = self._ex_text[ex] if ex >= 0 else ""
-            out.append(Candidate(intent, round(total, 1), example, hit))
+            total = min(100.0, 100.0 * score + (self.keyword_bonus if intent in hits else 0.0))
+            example = self.examples[ex].text if ex >= 0 else ""
+            out.append(Candidate(intent, round(total, 1), example))
         out.sort(key=lambda c: (-c.score, c.intent))
         return out
 
-    # -- for validation ------------------------------------------------------------------
-
-    def examples(self) -> list[tuple[str, str]]:
-        return list(zip(self._ex_intent, self._ex_text, strict=True))
-
-    def example_query(self, index: int) -> Query:
-        return self.prepare(self.normalize(self._ex_text[index]))
+    # -- about the examples ----------------------------------------------------------------
 
     def mentions(self, intent: str, place: str) -> bool:
-        """Whether an intent's own examples or keywords talk about `place`."""
-        pattern = re.compile(
-            re.escape(place) if has_cjk(place) else rf"(?<![a-z]){re.escape(place)}(?![a-z])"
-        )
-        texts = [self.normalize(t) for i, t in self.examples() if i == intent]
+        """Whether an intent's own examples or keywords talk about `place` (normalised)."""
+        pattern = re.compile(term_pattern(place))
+        texts = [e.normalized for e in self.examples if e.intent == intent]
         texts += [kw for _, kw in self._keywords.get(intent, ())]
         return any(pattern.search(t) for t in texts)

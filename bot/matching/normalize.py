@@ -50,16 +50,19 @@ def has_cjk(text: str) -> bool:
     return _CJK_RE.search(text) is not None
 
 
+def term_pattern(term: str) -> str:
+    """Regex for a normalised term: anywhere in Chinese text, a whole word in Latin text."""
+    escaped = re.escape(term)
+    return escaped if has_cjk(term) else rf"(?<![a-z0-9]){escaped}(?![a-z0-9])"
+
+
 class SynonymRewriter:
     """Rewrite variant words into the canonical words the examples use."""
 
     def __init__(self, synonyms: Mapping[str, str]) -> None:
         pairs = {normalize(k): normalize(v) for k, v in synonyms.items()}
         self._map = {k: v for k, v in pairs.items() if k and k != v}
-        parts = []
-        for variant in sorted(self._map, key=len, reverse=True):
-            escaped = re.escape(variant)
-            parts.append(escaped if has_cjk(variant) else rf"(?<![a-z0-9]){escaped}(?![a-z0-9])")
+        parts = [term_pattern(v) for v in sorted(self._map, key=len, reverse=True)]
         self._re = re.compile("|".join(parts)) if parts else None
 
     def __call__(self, text: str) -> str:
