@@ -82,27 +82,28 @@ def read_file(path: Path, model: type[BaseModel], root: Path) -> tuple[Any, Base
 
 def _load_area_files(
     folder: Path, model: type[IntentsFile] | type[AnswersFile], key: str, root: Path,
-    where: dict[str, Location], problems: list[Problem], syntax: list[Problem],
+    where: dict[str, Location], failures: list[KnowledgeBaseError],
 ) -> dict[str, Any]:
     items: dict[str, Any] = {}
     kind = "intent" if key == "intents" else "answer"
     files = sorted(folder.glob("*.yaml"))
     if not files:
-        problems.append(Problem(relative(folder, root), None, "no .yaml files", "add area files"))
+        failures.append(SchemaError([Problem(relative(folder, root), None, "no .yaml files",
+                                             "add area files")]))
     for path in files:
         try:
             data, parsed = read_file(path, model, root)
         except KnowledgeBaseError as exc:
-            problems.extend(exc.problems)
-            syntax.extend(exc.problems if isinstance(exc, YAMLSyntaxError) else [])
+            failures.append(exc)
             continue
         name = relative(path, root)
         for i, item in enumerate(getattr(parsed, key)):
             line = line_of(data, (key, i))
             if item.id in items:
                 first = where[f"{kind}:{item.id}"]
-                problems.append(Problem(name, line, f"{kind} {item.id} is defined twice "
-                                        f"(also {first.file}:{first.line})", "keep one"))
+                failures.append(SchemaError([Problem(
+                    name, line, f"{kind} {item.id} is defined twice "
+                    f"(also {first.file}:{first.line})", "keep one")]))
                 continue
             items[item.id] = item
             where[f"{kind}:{item.id}"] = Location(name, line)
@@ -122,30 +123,30 @@ def load_knowledge_base(root: Path, *, check: bool = True) -> KnowledgeBase:
     """
     root = Path(root)
     content = root / "content"
-    problems: list[Problem] = []
-    syntax: list[Problem] = []  # the subset that is not even YAML
+    failures: list[KnowledgeBaseError] = []
     where: dict[str, Location] = {}
     single: dict[str, Any] = {}
     for kind in ("links", "facts", "topics", "messages", "matching"):
         try:
             single[kind] = read_file(content / f"{kind}.yaml", FILE_MODELS[kind], root)[1]
         except KnowledgeBaseError as exc:
-            problems.extend(exc.problems)
-            syntax.extend(exc.problems if isinstance(exc, YAMLSyntaxError) else [])
-    intents = _load_area_files(
-        root / "intents", IntentsFile, "intents", root, where, problems, syntax
-    )
+            failures.append(exc)
+    intents = _load_area_files(root / "intents", IntentsFile, "intents", root, where, failures)
     answers = _load_area_files(
-        content / "answers", AnswersFile, "answers", root, where, problems, syntax
+        content / "answers", AnswersFile, "answers", root, where, failures
     )
     plan_path = content / "plan.zh.txt"
     try:
         plan = plan_path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        problems.append(Problem(relative(plan_path, root), None, f"cannot read the plan: {exc}",
-                                "restore content/plan.zh.txt from git"))
+        failures.append(SchemaError([Problem(
+            relative(plan_path, root), None, f"cannot read the plan: {exc}",
+            "restore content/plan.zh.txt from git")]))
         plan = ""
-    if problems:
+    if failures:
+        # Report every problem at once; the class says the worst kind: not even YAML.
+        syntax = any(isinstance(f, YAMLSyntaxError) for f in failures)
+        problems = [p for f in failures for p in f.problems]
         raise (YAMLSyntaxError if syntax else SchemaError)(problems)
     kb = KnowledgeBase(
         root=root,
