@@ -49,10 +49,15 @@ def telegram_lang(user: User | None) -> Lang:
     return "zh" if code.lower().startswith("zh") else "en"
 
 
+async def saved_lang(svc: Services, user: User | None) -> Lang | None:
+    """The user's /lang choice, if they made one."""
+    saved = await svc.storage.get_language(user.id) if user else None
+    return saved if saved in ("zh", "en") else None
+
+
 async def ui_lang(svc: Services, user: User | None) -> Lang:
     """The user's saved /lang choice, else the language of their Telegram app."""
-    saved = await svc.storage.get_language(user.id) if user else None
-    return saved if saved in ("zh", "en") else telegram_lang(user)
+    return await saved_lang(svc, user) or telegram_lang(user)
 
 
 async def send(context: ContextTypes.DEFAULT_TYPE, chat_id: int, html: str,
@@ -69,13 +74,23 @@ async def send_text(context: ContextTypes.DEFAULT_TYPE, chat_id: int, text: str,
     return await send(context, chat_id, escape(text, quote=False), markup)
 
 
+async def say(update: Update, context: ContextTypes.DEFAULT_TYPE, key: str,
+              markup: InlineKeyboardMarkup | None = None) -> None:
+    """Send one interface message from messages.yaml, in the user's language."""
+    svc = services(context)
+    lang = await ui_lang(svc, update.effective_user)
+    await send_text(context, update.effective_chat.id, svc.engine.message(key, lang), markup)
+
+
+def replies_to_bot(message: Message, bot_id: int) -> bool:
+    replied = message.reply_to_message
+    return bool(replied and replied.from_user and replied.from_user.id == bot_id)
+
+
 def question_for_bot(message: Message, bot_id: int, username: str) -> str | None:
     """The question if the message is addressed to the bot, else None (group chatter)."""
     text = message.text or ""
-    if message.chat.type == ChatType.PRIVATE:
-        return text
-    replied = message.reply_to_message
-    if replied and replied.from_user and replied.from_user.id == bot_id:
+    if message.chat.type == ChatType.PRIVATE or replies_to_bot(message, bot_id):
         return text
     mention = re.compile(rf"@{re.escape(username)}\b", re.I) if username else None
     if mention and mention.search(text):
@@ -83,7 +98,7 @@ def question_for_bot(message: Message, bot_id: int, username: str) -> str | None
     return None
 
 
-async def send_reply(context: ContextTypes.DEFAULT_TYPE, chat_id: int, svc: Services,
+async def send_reply(context: ContextTypes.DEFAULT_TYPE, chat_id: int,
                      reply: Reply, feedback_row: int | None = None,
                      extra: str | None = None) -> Message | None:
     return await send(context, chat_id, reply_html(reply, extra),
@@ -124,10 +139,9 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     lang = await ui_lang(svc, user)
     await svc.storage.touch_user(user.id, lang)
     if context.args:
-        intent = context.args[0].replace("-", ".")
-        reply = svc.engine.answer(intent, lang) if intent in svc.engine.kb.intents else None
+        reply = svc.engine.answer(context.args[0].replace("-", "."), lang)
         if reply is not None:
-            await send_reply(context, chat.id, svc, reply)
+            await send_reply(context, chat.id, reply)
             return
     await send_text(context, chat.id, svc.engine.message("welcome", lang),
                     areas_keyboard(svc.engine, lang))
@@ -137,22 +151,17 @@ async def menu(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Show the areas as buttons."""
     svc = services(context)
     lang = await ui_lang(svc, update.effective_user)
-    await send_text(context, update.effective_chat.id, svc.engine.message("menu_areas", lang),
-                    areas_keyboard(svc.engine, lang))
+    await say(update, context, "menu_areas", areas_keyboard(svc.engine, lang))
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Explain what to ask and which commands exist."""
-    svc = services(context)
-    lang = await ui_lang(svc, update.effective_user)
-    await send_text(context, update.effective_chat.id, svc.engine.message("help", lang))
+    await say(update, context, "help")
 
 
 async def about(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Say what the bot is, where answers come from, and that they are not legal advice."""
-    svc = services(context)
-    lang = await ui_lang(svc, update.effective_user)
-    await send_text(context, update.effective_chat.id, svc.engine.message("about", lang))
+    await say(update, context, "about")
 
 
 async def lang_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -163,25 +172,20 @@ async def lang_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         await svc.storage.set_language(user.id, choice)
         await send_text(context, update.effective_chat.id, svc.engine.message("lang_set", choice))
         return
-    lang = await ui_lang(svc, user)
-    await send_text(context, update.effective_chat.id, svc.engine.message("lang_prompt", lang),
-                    language_keyboard())
+    await say(update, context, "lang_prompt", language_keyboard())
 
 
 async def forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Delete everything stored about the user, and say so."""
     svc, user = services(context), update.effective_user
-    lang = await ui_lang(svc, user)
+    lang = await ui_lang(svc, user)  # before forgetting: the saved choice goes too
     await svc.storage.forget(user.id)
     await send_text(context, update.effective_chat.id, svc.engine.message("forget_done", lang))
 
 
 async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Answer a command we do not have (admin commands included, for non-admins)."""
-    svc = services(context)
-    lang = await ui_lang(svc, update.effective_user)
-    await send_text(context, update.effective_chat.id,
-                    svc.engine.message("unknown_command", lang))
+    await say(update, context, "unknown_command")
 
 
 # -- messages ----------------------------------------------------------------------------
@@ -193,26 +197,21 @@ async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     text = question_for_bot(message, context.bot.id, context.bot.username or "")
     if text is None or user is None:
         return
-    saved = await svc.storage.get_language(user.id)
-    reply = svc.engine.reply(text, saved if saved in ("zh", "en") else None)
+    reply = svc.engine.reply(text, await saved_lang(svc, user))
     row = await svc.storage.log_message(user.id, text=text, lang=reply.lang, kind=reply.kind,
                                         intent=reply.intent, score=reply.score)
     extra = None
     if reply.unanswered and await svc.storage.record_unanswered(user.id, row, text, reply.lang):
         extra = svc.engine.message("recorded", reply.lang)  # said only when it is true
-    await send_reply(context, message.chat_id, svc, reply, feedback_row=row, extra=extra)
+    await send_reply(context, message.chat_id, reply, feedback_row=row, extra=extra)
     await svc.storage.touch_user(user.id, reply.lang)
 
 
 async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Ask for a typed question when someone sends a sticker, photo, voice note, ..."""
-    svc, message = services(context), update.effective_message
-    replied = message.reply_to_message
-    to_us = replied is not None and replied.from_user and replied.from_user.id == context.bot.id
-    if message.chat.type != ChatType.PRIVATE and not to_us:
-        return
-    lang = await ui_lang(svc, update.effective_user)
-    await send_text(context, message.chat_id, svc.engine.message("non_text", lang))
+    message = update.effective_message
+    if message.chat.type == ChatType.PRIVATE or replies_to_bot(message, context.bot.id):
+        await say(update, context, "non_text")
 
 
 # -- buttons and inline mode ---------------------------------------------------------------
@@ -243,7 +242,7 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         reply = engine.answer(pressed.args[0], lang)
         row = await svc.storage.log_message(user.id, text=f"[{pressed.args[0]}]", lang=lang,
                                             kind="answer", intent=pressed.args[0], score=100.0)
-        await send_reply(context, message.chat_id, svc, reply, feedback_row=row)
+        await send_reply(context, message.chat_id, reply, feedback_row=row)
     elif pressed.action == "l" and pressed.args[0] in ("zh", "en"):
         await svc.storage.set_language(user.id, pressed.args[0])
         notice = engine.message("lang_set", pressed.args[0])
@@ -261,8 +260,7 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Offer up to five answer cards for `@bot question` in any chat."""
     svc, query = services(context), update.inline_query
-    saved = await svc.storage.get_language(query.from_user.id)
-    replies = svc.engine.suggest(query.query, saved if saved in ("zh", "en") else None)
+    replies = svc.engine.suggest(query.query, await saved_lang(svc, query.from_user))
     results = [
         InlineQueryResultArticle(
             id=reply.intent,
@@ -270,8 +268,7 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             description=reply.text.splitlines()[0][:100],
             input_message_content=InputTextMessageContent(
                 reply_html(reply), parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW),
-            reply_markup=reply_keyboard(Reply(kind=reply.kind, lang=reply.lang, text=reply.text,
-                                              links=reply.links)),
+            reply_markup=reply_keyboard(reply, topics=False),
         )
         for reply in replies
     ]

@@ -21,11 +21,16 @@ def reply_html(reply: Reply, extra: str | None = None) -> str:
     return "\n\n".join(parts)
 
 
-def reply_keyboard(reply: Reply, feedback_row: int | None = None) -> InlineKeyboardMarkup | None:
-    """Official links as URL buttons, topics as buttons, then 👍 / 👎 on answers."""
+def reply_keyboard(reply: Reply, feedback_row: int | None = None,
+                   topics: bool = True) -> InlineKeyboardMarkup | None:
+    """Official links as URL buttons, topics as buttons, then 👍 / 👎 on answers.
+
+    Inline-mode cards are posted in other people's chats: links only (`topics=False`).
+    """
     rows = [[InlineKeyboardButton(f"🔗 {link.title}", url=link.url)] for link in reply.links]
-    rows += [[InlineKeyboardButton(f"» {o.title}", callback_data=encode("t", o.intent))]
-             for o in reply.options]
+    if topics:
+        rows += [[InlineKeyboardButton(f"» {o.title}", callback_data=encode("t", o.intent))]
+                 for o in reply.options]
     if reply.kind == "answer" and feedback_row is not None:
         rows.append([
             InlineKeyboardButton("👍", callback_data=encode("f", str(feedback_row), "u")),
