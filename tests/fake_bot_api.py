@@ -869,19 +869,22 @@ class FakeBotAPI:
         self._bot_message_keys.discard(key)
         return True
 
-    def _m_answerCallbackQuery(self, params: dict, files: dict, names: dict) -> bool:
-        query_id = str(params.get("callback_query_id") or "")
+    def _open_query(self, params: dict, key: str) -> str:
+        """The id of a callback or inline query still waiting for its answer."""
+        query_id = str(params.get(key) or "")
         if query_id not in self._open_queries:
             raise _bad("query is too old and response timeout expired or query ID is invalid")
+        return query_id
+
+    def _m_answerCallbackQuery(self, params: dict, files: dict, names: dict) -> bool:
+        query_id = self._open_query(params, "callback_query_id")
         if len(str(params.get("text") or "")) > 200:
             raise _bad("MESSAGE_TOO_LONG")
         self._open_queries.discard(query_id)
         return True
 
     def _m_answerInlineQuery(self, params: dict, files: dict, names: dict) -> bool:
-        query_id = str(params.get("inline_query_id") or "")
-        if query_id not in self._open_queries:
-            raise _bad("query is too old and response timeout expired or query ID is invalid")
+        query_id = self._open_query(params, "inline_query_id")
         results = params.get("results")
         if not isinstance(results, list):
             raise _bad("can't parse inline query results JSON object")
