@@ -15,7 +15,7 @@ from bot.storage import Storage
 
 
 def policybot(*args: str, env: dict | None = None):
-    return subprocess.run([sys.executable, "-m", "bot.cli_entry", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "bot", *args], capture_output=True,
                           text=True, cwd=ROOT, env={**os.environ, **(env or {})}, timeout=120)
 
 

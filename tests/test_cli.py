@@ -13,7 +13,7 @@ from conftest import ROOT
 
 def policybot(*args: str, stdin: str | None = None, env: dict | None = None):
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli_entry", *args], input=stdin, capture_output=True,
+        [sys.executable, "-m", "bot", *args], input=stdin, capture_output=True,
         text=True, cwd=ROOT, env={**os.environ, **(env or {})}, timeout=60,
     )
 
@@ -77,7 +77,7 @@ def test_eval_sweep_prints_figures_across_thresholds():
     assert lines[0].startswith("answer_threshold") and len(lines) > 10
 
 
-@pytest.mark.parametrize("entry", [["-m", "bot"], ["-m", "bot.cli_entry", "run"]])
+@pytest.mark.parametrize("entry", [["-m", "bot"], ["-m", "bot", "run"]])
 def test_run_without_a_token_starts_the_console_and_says_how_to_connect(entry):
     run = subprocess.run(
         [sys.executable, *entry], input="金熊猫\n/quit\n", capture_output=True, text=True,
