@@ -816,17 +816,25 @@ class FakeBotAPI:
         self.sent_messages.append(message)
         return message
 
-    def _m_editMessageText(self, params: dict, files: dict, names: dict) -> dict | bool:
-        text, visible = self._checked_text(params, "MESSAGE_TOO_LONG")
+    def _edit(self, params: dict) -> tuple[tuple[int, int], dict, dict | None] | None:
+        """(key, current message, new inline keyboard or None) of an edit; None when the
+        edit targets an inline message, which the fake does not keep."""
         markup = params.get("reply_markup")
         _check_markup(markup)
         target = self._editable(params)
         if target is None:
+            return None
+        new_markup = markup if isinstance(markup, dict) and "inline_keyboard" in markup else None
+        return (*target, new_markup)
+
+    def _m_editMessageText(self, params: dict, files: dict, names: dict) -> dict | bool:
+        text, visible = self._checked_text(params, "MESSAGE_TOO_LONG")
+        edit = self._edit(params)
+        if edit is None:
             return True
-        key, old = target
+        key, old, new_markup = edit
         if "text" not in old:
             raise _bad("there is no text in the message to edit")
-        new_markup = markup if isinstance(markup, dict) and "inline_keyboard" in markup else None
         source = self._sources.get(key, old.get("text"))
         if source == text and old.get("reply_markup") == new_markup:
             raise _bad("message is not modified: specified new message content and reply "
@@ -842,13 +850,10 @@ class FakeBotAPI:
         return message
 
     def _m_editMessageReplyMarkup(self, params: dict, files: dict, names: dict) -> dict | bool:
-        markup = params.get("reply_markup")
-        _check_markup(markup)
-        target = self._editable(params)
-        if target is None:
+        edit = self._edit(params)
+        if edit is None:
             return True
-        key, old = target
-        new_markup = markup if isinstance(markup, dict) and "inline_keyboard" in markup else None
+        key, old, new_markup = edit
         if (new_markup or None) == (old.get("reply_markup") or None):
             raise _bad("message is not modified: specified new message content and reply "
                        "markup are exactly the same as a current content and reply markup of "
