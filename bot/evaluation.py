@@ -1,21 +1,38 @@
-"""Labelled questions → the figures that decide whether a knowledge-base change ships."""
+"""Labelled questions → the figures that decide whether a knowledge-base change ships.
+
+A labelled question says what the bot ought to do: answer with a topic, decline (naming the
+topic the request is about, when there is one), or give an emergency number first. Labels are
+written independently of the examples; see tests/data/eval/README.md for the format.
+"""
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import yaml
 
-from .engine import Engine, Reply
+from .engine import Conversation, Engine, Reply
 from .knowledge.errors import Problem, SchemaError
+
+Want = Literal["answer", "decline", "emergency"]
+WANTS = ("answer", "decline", "emergency")
 
 
 @dataclass(frozen=True)
 class Labelled:
     q: str
-    expect: str | None  # an intent id or prefix; None for "should decline"
+    expect: str | None  # an intent id or prefix; None when no topic is right
+    want: Want = "answer"
+    numbers: tuple[str, ...] = ()  # emergency: any of these, in the reply's first line
+    cat: str = ""
+
+
+def _matches(expect: str | None, got: str | None) -> bool:
+    return expect is not None and got is not None and (got == expect
+                                                       or got.startswith(expect + "."))
 
 
 @dataclass(frozen=True)
@@ -24,85 +41,157 @@ class Outcome:
     reply: Reply
 
     @property
-    def in_scope(self) -> bool:
-        return self.item.expect is not None
-
-    @property
     def correct(self) -> bool:
-        e, got = self.item.expect, self.reply.intent
-        return (self.reply.kind == "answer" and e is not None and got is not None
-                and (got == e or got.startswith(e + ".")))
-
-    @property
-    def right(self) -> bool:
-        """Answered with the right topic, or (off-topic) not answered."""
-        return self.correct or (not self.in_scope and self.reply.kind != "answer")
+        """What was wanted: the right topic answered, a decline, or the emergency number."""
+        want, reply = self.item.want, self.reply
+        if want == "answer":
+            return reply.kind == "answer" and _matches(self.item.expect, reply.intent)
+        if want == "decline":
+            return reply.kind != "answer"
+        first_line = reply.text.splitlines()[0] if reply.text else ""
+        return reply.kind != "answer" and any(n in first_line for n in self.item.numbers)
 
     @property
     def wrong(self) -> bool:
+        """A policy answer that is not the one wanted: the worst thing the bot can do."""
         return self.reply.kind == "answer" and not self.correct
+
+    @property
+    def topic_aware(self) -> bool:
+        """A decline that names the topic asked about."""
+        return self.item.want == "decline" and self.reply.kind != "answer" and _matches(
+            self.item.expect, self.reply.intent)
 
     @property
     def area(self) -> str:
         return self.item.expect.split(".", 1)[0] if self.item.expect else "none"
 
 
-def load_labelled(path: Path) -> list[Labelled]:
+def _problem(path: Path, message: str, fix: str = "") -> SchemaError:
+    return SchemaError([Problem(str(path), None, message, fix)])
+
+
+def parse_item(row: object, path: Path) -> Labelled:
+    """One labelled row: {q, expect, reply?, number?, cat?}."""
+    if not isinstance(row, dict) or "q" not in row or "expect" not in row:
+        raise _problem(path, f"bad entry {row!r}", "use {q, expect[, reply, number, cat]}")
+    expect = None if row["expect"] in (None, "none") else str(row["expect"])
+    want = row.get("reply") or ("answer" if expect else "decline")
+    if want not in WANTS:
+        raise _problem(path, f"bad reply {want!r} in {row!r}", f"use one of {WANTS}")
+    raw = row.get("number")
+    numbers = tuple(str(n) for n in (raw if isinstance(raw, list) else [raw] if raw else []))
+    if (want == "emergency") != bool(numbers):
+        raise _problem(path, f"{row!r}: an emergency needs `number`, and only an emergency")
+    return Labelled(str(row["q"]), expect, want, numbers, str(row.get("cat") or ""))
+
+
+def _read_yaml(path: Path) -> object:
+    path = Path(path)
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise SchemaError([Problem(str(path), None, f"cannot read: {exc}", "")]) from None
-    if not isinstance(data, list):
-        raise SchemaError([Problem(str(path), None, "expected a list of {q, expect}", "")])
-    items = []
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise _problem(path, "no such file", "check the path") from None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise _problem(path, f"cannot read: {exc}") from None
+
+
+Dialogue = list[Labelled]  # one conversation: its turns in order, `cat` the kind of turn
+TURN_SECONDS = 40.0  # how far apart the turns of a labelled conversation are taken to be
+
+
+def is_conversations(data: object) -> bool:
+    return isinstance(data, list) and bool(data) and all(
+        isinstance(row, dict) and "turns" in row for row in data)
+
+
+def load_labelled(path: Path) -> list[Labelled]:
+    data = _read_yaml(path)
+    if not isinstance(data, list) or is_conversations(data):
+        raise _problem(Path(path), "expected a list of {q, expect}")
+    return [parse_item(row, Path(path)) for row in data]
+
+
+def load_conversations(path: Path) -> list[Dialogue]:
+    """[{id, turns: [{q, expect, reply?, number?, turn}]}]: `turn` becomes the category."""
+    data = _read_yaml(path)
+    if not is_conversations(data):
+        raise _problem(Path(path), "expected a list of {id, turns: [...]}")
+    dialogues = []
     for row in data:
-        if not isinstance(row, dict) or "q" not in row or "expect" not in row:
-            raise SchemaError([Problem(str(path), None, f"bad entry {row!r}", "use {q, expect}")])
-        expect = row["expect"]
-        items.append(Labelled(str(row["q"]), None if expect in (None, "none") else str(expect)))
-    return items
+        turns = row["turns"]
+        if not isinstance(turns, list) or not turns:
+            raise _problem(Path(path), f"conversation {row.get('id')!r} has no turns")
+        dialogues.append([parse_item({**t, "cat": t.get("turn")} if isinstance(t, dict) else t,
+                                     Path(path)) for t in turns])
+    return dialogues
 
 
 def run(engine: Engine, items: list[Labelled]) -> list[Outcome]:
     return [Outcome(item, engine.reply(item.q)) for item in items]
 
 
-def _rates(outcomes: list[Outcome]) -> dict[str, float | int]:
-    scope = [o for o in outcomes if o.in_scope]
-    off = [o for o in outcomes if not o.in_scope]
+def run_conversations(engine: Engine, dialogues: list[Dialogue]) -> list[Outcome]:
+    """Every turn of every conversation, each conversation starting afresh."""
+    outcomes = []
+    for turns in dialogues:
+        state, now = Conversation(), 0.0
+        for item in turns:
+            reply, state = engine.converse(item.q, state, now)
+            outcomes.append(Outcome(item, reply))
+            now += TURN_SECONDS
+    return outcomes
 
-    def pct(n: int, d: int) -> float:
-        return round(100.0 * n / d, 1) if d else 0.0
 
+def _pct(n: int, d: int) -> float:
+    return round(100.0 * n / d, 1) if d else 0.0
+
+
+def rates(outcomes: list[Outcome]) -> dict[str, float | int]:
+    answerable = [o for o in outcomes if o.item.want == "answer"]
+    declines = [o for o in outcomes if o.item.want == "decline"]
+    about = [o for o in declines if o.item.expect]
+    emergencies = [o for o in outcomes if o.item.want == "emergency"]
     return {
         "questions": len(outcomes),
-        "accuracy": pct(sum(o.correct for o in scope), len(scope)),
-        "clarify": pct(sum(o.reply.kind == "clarify" for o in scope), len(scope)),
-        "wrong": pct(sum(o.wrong for o in outcomes), len(outcomes)),
-        "declined_off_topic": pct(sum(o.reply.kind != "answer" for o in off), len(off)),
+        "right": _pct(sum(o.correct for o in outcomes), len(outcomes)),
+        "accuracy": _pct(sum(o.correct for o in answerable), len(answerable)),
+        "clarify": _pct(sum(o.reply.kind == "clarify" for o in answerable), len(answerable)),
+        "wrong": _pct(sum(o.wrong for o in outcomes), len(outcomes)),
+        "declined": _pct(sum(o.correct for o in declines), len(declines)),
+        "topic_aware": _pct(sum(o.topic_aware for o in about), len(about)),
+        "emergency": _pct(sum(o.correct for o in emergencies), len(emergencies)),
+        "n_answer": len(answerable), "n_decline": len(declines), "n_emergency": len(emergencies),
     }
 
 
-def report(outcomes: list[Outcome]) -> dict:
-    """Overall, per language and per area figures, and the most confused pairs."""
-    by_lang: dict[str, list[Outcome]] = defaultdict(list)
-    by_area: dict[str, list[Outcome]] = defaultdict(list)
+def _grouped(outcomes: list[Outcome], key) -> dict[str, dict]:
+    groups: dict[str, list[Outcome]] = defaultdict(list)
     for o in outcomes:
-        by_lang[o.reply.lang].append(o)
-        by_area[o.area].append(o)
+        groups[key(o)].append(o)
+    return {k: rates(v) for k, v in sorted(groups.items())}
+
+
+def report(outcomes: list[Outcome], conversations: bool = False) -> dict:
+    """Overall figures, per language, area and category, and the most confused pairs."""
     confused = Counter(
         (o.item.expect or "none", o.reply.intent) for o in outcomes if o.wrong
     )
+    later = [o for o in outcomes if o.item.cat != "first"]
     return {
-        "overall": _rates(outcomes),
-        "by_language": {k: _rates(v) for k, v in sorted(by_lang.items())},
-        "by_area": {k: _rates(v) for k, v in sorted(by_area.items())},
+        "overall": rates(outcomes),
+        # conversations: every turn after the first, read with what came before it
+        "follow_ups": rates(later) if conversations else None,
+        "by_language": _grouped(outcomes, lambda o: o.reply.lang),
+        "by_area": _grouped(outcomes, lambda o: o.area),
+        "by_category": _grouped(outcomes, lambda o: o.item.cat or "-"),
         "confused": [{"expected": e, "answered": g, "count": n}
                      for (e, g), n in confused.most_common(15)],
         "failures": [
-            {"q": o.item.q, "expect": o.item.expect or "none", "kind": o.reply.kind,
-             "intent": o.reply.intent, "score": o.reply.score}
-            for o in outcomes if not o.right
+            {"q": o.item.q, "expect": o.item.expect or "none", "want": o.item.want,
+             "cat": o.item.cat, "kind": o.reply.kind, "intent": o.reply.intent,
+             "request": o.reply.request, "score": o.reply.score}
+            for o in outcomes if not o.correct
         ],
     }
 
@@ -118,7 +207,7 @@ def diff(old: Engine, new: Engine, items: list[Labelled]) -> list[dict]:
         before, after = Outcome(item, old.reply(item.q)), Outcome(item, new.reply(item.q))
         if _label(before.reply) == _label(after.reply):
             continue
-        was, now = before.right, after.right
+        was, now = before.correct, after.correct
         verdict = "better" if now and not was else "worse" if was and not now else "changed"
         changes.append({"q": item.q, "expect": item.expect or "none", "verdict": verdict,
                         "before": _label(before.reply), "after": _label(after.reply)})
@@ -137,7 +226,5 @@ def sweep(engine: Engine, items: list[Labelled], answers: list[float], margins: 
                 "clarify_threshold": max(0.0, threshold - clarify_gap)})
             outcomes = [Outcome(item, engine.respond(reading, settings=settings))
                         for item, reading in readings]
-            rows.append({"answer_threshold": threshold, "margin": margin, **_rates(outcomes)})
+            rows.append({"answer_threshold": threshold, "margin": margin, **rates(outcomes)})
     return rows
-
-

@@ -63,11 +63,12 @@ def test_schema_is_json_schema_for_editors():
     assert schema["type"] == "object" and "intents" in schema["properties"]
 
 
-def test_eval_reports_accuracy_per_language_and_area():
-    run = policybot("eval", "tests/data/eval/dev.yaml")
+def test_eval_reports_accuracy_per_language_area_and_category():
+    run = policybot("eval", "tests/data/eval/asks_dev.yaml")
     assert run.returncode == 0
-    for words in ("answer accuracy", "wrong answers", "off-topic declined", "by language",
-                  "by area", "talent"):
+    for words in ("answer accuracy", "wrong answers", "declined", "naming the topic",
+                  "emergency number", "by language", "by area", "by category", "talent",
+                  "adjacent:price", "persona"):
         assert words in run.stdout
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from .schema import (
     Answer,
     Area,
+    EmergencyNumber,
     Fact,
     Hotline,
     Intent,
@@ -16,6 +17,7 @@ from .schema import (
     MatchingFile,
     Messages,
     Topic,
+    UnderstandingFile,
 )
 
 
@@ -37,6 +39,8 @@ class KnowledgeBase:
     topics: dict[str, Topic]
     messages: Messages
     matching: MatchingFile
+    understanding: UnderstandingFile
+    emergency_numbers: dict[str, EmergencyNumber]
     plan: str
     where: dict[str, Location] = field(default_factory=dict, repr=False)
 

@@ -26,6 +26,12 @@ _PLACEHOLDERS = {
     "admin_reloaded": {"count"},
     "admin_stats": {"days", "messages", "users", "answered", "clarified", "fallback"},
     "admin_unanswered": {"days"},
+    "decline_topic": {"reason", "title"},
+    "decline_general": {"reason"},
+    "emergency": {"numbers"},
+    "emergency_number": {"number", "service"},
+    "silent_on": {"aspects"},
+    "brief": {"title", "passage"},
     "admin_stale": {"days"},
 }
 
@@ -176,15 +182,117 @@ def messages_have_their_placeholders(kb: KnowledgeBase) -> Iterator[Problem]:
     for key, value in kb.messages:
         allowed = _PLACEHOLDERS.get(key, set()) | {"hotline"}
         for lang in LANGS:
-            try:
-                names = {f for _, f, _, _ in string.Formatter().parse(value.get(lang)) if f}
-            except ValueError:
-                names = {"(unbalanced braces)"}
-            bad = names - allowed
+            bad = _placeholders(value.get(lang)) - allowed
             if bad:
                 yield Problem("content/messages.yaml", None, f"message {key} ({lang}) uses "
                               f"unknown placeholders {sorted(bad)}",
                               f"use only {sorted(allowed)}; write {{{{ }}}} for a literal brace")
+
+
+def _phrases(kb: KnowledgeBase) -> Iterator[tuple[str, str, bool]]:
+    """(location key, phrase, takes {place}) for every phrase of understanding.yaml."""
+    u = kb.understanding
+    groups = [(f"requests.{k}", r, ("zh", "en", "unless")) for k, r in u.requests.items()]
+    groups += [(f"emergencies.{k}", e, ("zh", "en", "unless")) for k, e in u.emergencies.items()]
+    for prefix, model, fields in groups:
+        for name in fields:
+            for i, phrase in enumerate(getattr(model, name)):
+                yield f"{prefix}.{name}:{i}", phrase, False
+    for name in ("other", "ours", "about", "origin"):
+        for i, phrase in enumerate(getattr(u.places, name)):
+            yield f"places.{name}:{i}", phrase, name in ("about", "origin")
+    for key, aspect in u.aspects.items():
+        for i, phrase in enumerate(aspect.terms):
+            yield f"aspects.{key}.terms:{i}", phrase, False
+    for i, phrase in enumerate(u.generic):
+        yield f"generic:{i}", phrase, False
+    for name in ("openers", "references"):
+        for i, phrase in enumerate(getattr(u.conversation, name)):
+            yield f"conversation.{name}:{i}", phrase, False
+
+
+def phrases_are_usable(kb: KnowledgeBase) -> Iterator[Problem]:
+    from ..understanding.patterns import PatternError, phrase_regex
+
+    for key, phrase, slotted in _phrases(kb):
+        try:
+            phrase_regex(phrase, slots={"place": "x"} if slotted else None)
+        except PatternError as exc:
+            yield _problem(kb, "phrase", key, str(exc),
+                           "write words; … is a gap, (a|b) alternatives, {place} a place")
+
+
+_REQUEST_PLACEHOLDERS = {"reason": set(), "ask": set(), "focus": {"title", "passage", "hotline"}}
+
+
+def _placeholders(text: str) -> set[str]:
+    try:
+        return {f for _, f, _, _ in string.Formatter().parse(text) if f}
+    except ValueError:
+        return {"(unbalanced braces)"}
+
+
+def requests_have_their_texts(kb: KnowledgeBase) -> Iterator[Problem]:
+    for name, kind in kb.understanding.requests.items():
+        if kind.otherwise is not None and kind.otherwise not in kb.answers:
+            yield Problem("content/understanding.yaml", None, f"request {name}: otherwise "
+                          f"{kind.otherwise!r} is not a known intent", "use an intent id")
+        field = "reason" if kind.serve == "decline" else "ask"
+        if getattr(kind, field) is None:
+            yield Problem("content/understanding.yaml", None,
+                          f"request {name} (serve: {kind.serve}) has no `{field}`",
+                          f"add `{field}:` with zh and en text")
+        for key, allowed in _REQUEST_PLACEHOLDERS.items():
+            text = getattr(kind, key)
+            for lang in LANGS:
+                bad = _placeholders(text.get(lang)) - allowed if text else set()
+                if bad:
+                    yield Problem("content/understanding.yaml", None,
+                                  f"request {name} {key} ({lang}) uses unknown placeholders "
+                                  f"{sorted(bad)}", f"use only {sorted(allowed) or 'none'}")
+
+
+def emergency_numbers_are_known(kb: KnowledgeBase) -> Iterator[Problem]:
+    for name, emergency in kb.understanding.emergencies.items():
+        for number in emergency.numbers:
+            if number not in kb.emergency_numbers:
+                yield Problem("content/understanding.yaml", None,
+                              f"emergency {name}: {number} is not in facts.yaml emergency_numbers",
+                              "use a number listed there")
+
+
+def silent_on_and_covers_are_known(kb: KnowledgeBase) -> Iterator[Problem]:
+    aspects, requests = kb.understanding.aspects, kb.understanding.requests
+    for aid, answer in kb.answers.items():
+        for key in answer.silent_on:
+            if key not in aspects:
+                yield _problem(kb, "answer", aid, f"{aid}: unknown aspect {key!r} in silent_on",
+                               "use a key of aspects: in content/understanding.yaml")
+        for key in answer.covers:
+            if key not in requests or requests[key].serve != "answer":
+                yield _problem(kb, "answer", aid, f"{aid}: {key!r} in covers is not a request "
+                               "kind the answer can serve", "use a `serve: answer` key of "
+                               "requests: in content/understanding.yaml")
+
+
+def silent_on_is_true(kb: KnowledgeBase) -> Iterator[Problem]:
+    """An answer cannot be silent on what its own text or plan passage mentions (matched the
+    way messages are: whole English words)."""
+    from ..matching.normalize import normalize
+    from ..understanding.patterns import PhraseIndex, compact
+
+    aspects = kb.understanding.aspects
+    index = PhraseIndex()
+    for key, aspect in aspects.items():
+        index.add(key, aspect.terms)
+    for aid, answer in kb.answers.items():
+        said = compact(normalize(" ".join((answer.answer.zh, answer.answer.en, answer.plan or ""))))
+        found = index.scan(said)
+        for key in (k for k in answer.silent_on if k in found):
+            hits = [said[a:b] for a, b in found[key]]
+            if hits:
+                yield _problem(kb, "answer", aid, f"{aid} lists {key} in silent_on but mentions "
+                               f"{hits[0]!r}", f"remove {key} from silent_on", severity="warning")
 
 
 def thresholds_are_ordered(kb: KnowledgeBase) -> Iterator[Problem]:
@@ -219,6 +327,11 @@ ERROR_CHECKS: list[Callable[[KnowledgeBase], Iterator[Problem]]] = [
     messages_have_their_placeholders,
     thresholds_are_ordered,
     answers_are_short,
+    phrases_are_usable,
+    requests_have_their_texts,
+    emergency_numbers_are_known,
+    silent_on_and_covers_are_known,
+    silent_on_is_true,
 ]
 
 

@@ -115,6 +115,22 @@ def _load_area_files(
     return items
 
 
+def _locate_phrases(data: Any, name: str, where: dict[str, Location]) -> None:
+    """Remember the line of every phrase list item, so a phrase problem points at its line."""
+    def walk(node: Any, path: tuple) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                walk(value, (*path, key))
+        elif isinstance(node, list):
+            for i, item in enumerate(node):
+                if isinstance(item, str):
+                    where[f"phrase:{'.'.join(map(str, path))}:{i}"] = Location(
+                        name, line_of(data, (*path, i)))
+                else:
+                    walk(item, (*path, i))
+    walk(data, ())
+
+
 def load_knowledge_base(root: Path, *, check: bool = True) -> KnowledgeBase:
     """Load and check everything under `root` (the folder holding intents/ and content/).
 
@@ -126,11 +142,14 @@ def load_knowledge_base(root: Path, *, check: bool = True) -> KnowledgeBase:
     failures: list[KnowledgeBaseError] = []
     where: dict[str, Location] = {}
     single: dict[str, Any] = {}
-    for kind in ("links", "facts", "topics", "messages", "matching"):
+    for kind in ("links", "facts", "topics", "messages", "matching", "understanding"):
         try:
-            single[kind] = read_file(content / f"{kind}.yaml", FILE_MODELS[kind], root)[1]
+            data, single[kind] = read_file(content / f"{kind}.yaml", FILE_MODELS[kind], root)
         except KnowledgeBaseError as exc:
             failures.append(exc)
+            continue
+        if kind == "understanding":
+            _locate_phrases(data, f"content/{kind}.yaml", where)
     intents = _load_area_files(root / "intents", IntentsFile, "intents", root, where, failures)
     answers = _load_area_files(
         content / "answers", AnswersFile, "answers", root, where, failures
@@ -159,6 +178,8 @@ def load_knowledge_base(root: Path, *, check: bool = True) -> KnowledgeBase:
         topics={t.id: t for t in single["topics"].topics},
         messages=single["messages"].messages,
         matching=single["matching"],
+        understanding=single["understanding"],
+        emergency_numbers={n.number: n for n in single["facts"].emergency_numbers},
         plan=plan,
         where=where,
     )

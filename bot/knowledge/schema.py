@@ -21,6 +21,10 @@ IntentId = Annotated[
 ]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Phrase = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Pattern = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500),
+    Field(description="A phrase; … is a short gap and (a|b) alternatives"),
+]
 
 
 class _Model(BaseModel):
@@ -53,6 +57,10 @@ class Intent(_Model):
     synonyms: dict[Phrase, Phrase] = Field(
         default_factory=dict, description="variant → canonical word, applied before matching"
     )
+    places: list[Phrase] = Field(
+        default_factory=list, description="Other places this topic is about (重庆 for "
+        "Chengdu–Chongqing cooperation): naming one is no reason to decline"
+    )
 
 
 class IntentsFile(_Model):
@@ -73,6 +81,16 @@ class Answer(_Model):
     links: list[str] = Field(default_factory=list, description="Keys of content/links.yaml")
     follow_ups: list[IntentId] = Field(default_factory=list, max_length=4)
     facts: list[str] = Field(default_factory=list, description="Ids of content/facts.yaml")
+    covers: list[str] = Field(
+        default_factory=list,
+        description="Request kinds (where, when, eligibility, ...) this answer's text itself "
+        "addresses, so a follow-up asking them gets the whole answer",
+    )
+    silent_on: list[str] = Field(
+        default_factory=list,
+        description="Aspects of content/understanding.yaml this answer (and the plan) says "
+        "nothing about: a question naming one is told so first",
+    )
     reviewed: dt.date
 
 
@@ -103,8 +121,17 @@ class Fact(_Model):
     en: Text
 
 
+class EmergencyNumber(_Model):
+    number: Annotated[str, StringConstraints(pattern=r"^[0-9]{3,6}$")]
+    zh: Text
+    en: Text
+
+
 class FactsFile(_Model):
     facts: list[Fact]
+    emergency_numbers: list[EmergencyNumber] = Field(
+        min_length=1, description="National service numbers, given first in an emergency"
+    )
 
 
 class Area(_Model):
@@ -154,6 +181,14 @@ class Messages(_Model):
     unknown_command: LangText
     forget_done: LangText
     inline_hint: LangText
+    decline_topic: LangText = Field(description="{reason} {title} {hotline}")
+    decline_general: LangText = Field(description="{reason} {hotline}")
+    emergency: LangText = Field(description="{numbers}: the emergency numbers, first")
+    emergency_number: LangText = Field(description="One number: {number} {service}")
+    list_separator: LangText = Field(description="Between items of a list in running text")
+    silent_on: LangText = Field(description="{aspects}: what the plan does not mention")
+    none_of_these: LangText
+    brief: LangText = Field(description="A follow-up on an aspect: {title} {passage}")
     cmd_start: LangText
     cmd_menu: LangText
     cmd_help: LangText
@@ -177,6 +212,107 @@ class MessagesFile(_Model):
     messages: Messages
 
 
+class RequestKind(_Model):
+    """What a message asks of its topic, recognised by phrases (see docs/knowledge-base.md)."""
+
+    serve: Literal["answer", "decline"] = Field(
+        description="answer: the topic's answer serves it (it says what the plan gives); "
+        "decline: no answer can, and the bot says so for the topic asked about"
+    )
+    zh: list[Pattern] = Field(default_factory=list)
+    en: list[Pattern] = Field(default_factory=list)
+    unless: list[Pattern] = Field(
+        default_factory=list, description="Phrases that veto a match they overlap"
+    )
+    whole: bool = Field(default=False, description="Only a whole message counts (\"ok\")")
+    reason: LangText | None = Field(
+        default=None, description="decline: what the bot cannot do or tell, and why"
+    )
+    otherwise: IntentId | None = Field(
+        default=None, description="decline: the intent answered instead when the message "
+        "names no topic (meta.contact for \"give me a phone number\")"
+    )
+    ask: LangText | None = Field(
+        default=None, description="answer: the question back when no topic is named"
+    )
+    focus: LangText | None = Field(
+        default=None, description="answer: a follow-up's opening when the topic's answer does "
+        "not cover this ask: {title} {passage} {hotline}"
+    )
+    follow_up: bool = Field(
+        default=True, description="Whether a message making only this request, with a topic "
+        "in context, asks more about that topic (not for \"ok\")"
+    )
+
+
+class Emergency(_Model):
+    """Messages describing an emergency get these numbers before anything else."""
+
+    numbers: list[str] = Field(min_length=1, description="Numbers of facts.emergency_numbers")
+    zh: list[Pattern] = Field(default_factory=list)
+    en: list[Pattern] = Field(default_factory=list)
+    unless: list[Pattern] = Field(default_factory=list)
+
+
+class Places(_Model):
+    other: list[Pattern] = Field(
+        description="Other cities, regions, countries and Chengdu districts: a question about "
+        "them is not about our zone"
+    )
+    ours: list[Pattern] = Field(
+        description="Names of our zone: a message naming it asks about it, other places being "
+        "where the asker comes from or what they compare with"
+    )
+    about: list[Pattern] = Field(
+        description="Phrases with {place} that ask about that place all the same (深圳高新区)"
+    )
+    origin: list[Pattern] = Field(
+        description="Phrases with {place} that say where the asker comes from or what they "
+        "compare with: the question is still about our zone"
+    )
+
+
+class Aspect(_Model):
+    """A part of a question an answer may be silent on (kindergartens, foreigners, ...)."""
+
+    zh: Text = Field(description="Its name as a reply says it")
+    en: Text
+    terms: list[Pattern] = Field(min_length=1)
+
+
+class ConversationSettings(_Model):
+    """How a message is read with the topic of the conversation in context."""
+
+    expire_minutes: float = Field(gt=0, description="How long a topic stays in context")
+    openers: list[Pattern] = Field(
+        description="Words that open a follow-up (那, 那么, and, what about): at the start only"
+    )
+    references: list[Pattern] = Field(
+        description="Words that point back at the topic in context (它, it, there): anywhere"
+    )
+    short: int = Field(ge=1, le=300, description="A follow-up is at most this long "
+                       "(Chinese characters; English words count twice)")
+    switch_score: float = Field(ge=0, le=100, description="With a reference back, another "
+                                "topic takes over only from this score")
+    affinity: float = Field(ge=0, le=100, description="A short message with nothing else to "
+                            "mark it as a follow-up is one when the topic in context scores "
+                            "this much for it")
+
+
+class UnderstandingFile(_Model):
+    """What is asked, where, and how urgently: read beside the topic ranking."""
+
+    requests: dict[str, RequestKind]
+    emergencies: dict[str, Emergency]
+    places: Places
+    aspects: dict[str, Aspect]
+    conversation: ConversationSettings
+    generic: list[Pattern] = Field(
+        description="Words that name no topic on their own (办理, 材料, it): a message of only "
+        "these and a request is a fragment"
+    )
+
+
 class StopWords(_Model):
     zh: list[Phrase]
     en: list[Phrase]
@@ -188,11 +324,23 @@ class MatchingFile(_Model):
     answer_threshold: float = Field(ge=0, le=100)
     clarify_threshold: float = Field(ge=0, le=100)
     margin: float = Field(ge=0, le=100, description="Lead over the runner-up needed to answer")
+    lead_threshold: float = Field(
+        ge=0, le=100, description="Below answer_threshold, a best topic from this score up is "
+        "answered when it scores lead_ratio times the runner-up"
+    )
+    lead_ratio: float = Field(ge=1, le=100, description="See lead_threshold")
+    clarify_spread: float = Field(
+        ge=0, le=100, description="A clarify offers topics at most this far below the best"
+    )
+    decline_topic_threshold: float = Field(
+        ge=0, le=100, description="A decline names the best topic from this score up"
+    )
     keyword_bonus: float = Field(ge=0, le=50)
     max_input_chars: int = Field(ge=20, le=5000)
     stop_words: StopWords
-    other_places: list[Phrase] = Field(
-        description="Other cities and regions: a question about them is not about our zone"
+    glue_chars: str = Field(
+        default="", description="Function characters (会, 在, 想…): an unseen "
+        "bigram holding one is a word boundary, not content the question has and we lack"
     )
 
 
@@ -204,4 +352,5 @@ FILE_MODELS: dict[str, type[BaseModel]] = {
     "topics": TopicsFile,
     "messages": MessagesFile,
     "matching": MatchingFile,
+    "understanding": UnderstandingFile,
 }

@@ -57,19 +57,28 @@ class Tokenizer:
         self._zh_stop = re.compile("|".join(re.escape(s) for s in stops)) if stops else None
         self._en_stop = {stem(w.lower()) for w in en_stop}
 
-    def segments(self, text: str) -> tuple[list[str], list[str]]:
-        """Chinese segments (split at stop words) and English word stems."""
+    def segments(self, text: str, strict: bool = False) -> tuple[list[str], list[str]]:
+        """Chinese segments (split at stop words) and English word stems.
+
+        A message made only of stop words keeps them (they are all it has to match by),
+        unless `strict`: then only content is returned, possibly nothing.
+        """
         zh: list[str] = []
         words: list[str] = []
         for run in _RUNS.findall(text):
             if _CJK_RUN.match(run):
                 parts = self._zh_stop.split(run) if self._zh_stop else [run]
                 parts = [p for p in parts if p]
-                zh.extend(parts or [run])  # a message made only of stop words keeps them
+                zh.extend(parts or ([] if strict else [run]))
             else:
                 words.append(stem(run))
         content = [w for w in words if w not in self._en_stop]
-        return zh, (content or words)
+        return zh, (content if strict else content or words)
+
+    def content(self, text: str) -> list[str]:
+        """The content words of `text`, stop words out: empty when it names nothing."""
+        zh, words = self.segments(text, strict=True)
+        return [*zh, *words]
 
     def is_stop_word(self, word: str) -> bool:
         return word in self._en_stop

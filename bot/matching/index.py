@@ -9,15 +9,14 @@ a token used by thirty.
 from __future__ import annotations
 
 import math
-import re
 from collections import defaultdict
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
 from ..knowledge.base import KnowledgeBase
-from .features import CHAR, PINYIN, PREFIX, WORD, Tokenizer, pinyin_string
-from .normalize import SynonymRewriter, has_cjk, normalize, term_pattern
+from .features import CHAR, PINYIN, PREFIX, WORD, Tokenizer, pinyin_of, pinyin_string
+from .normalize import SynonymRewriter, has_cjk, normalize
 
 TYPE_WEIGHT = {CHAR: 1.0, PINYIN: 0.5, WORD: 1.0, PREFIX: 0.5}
 UNKNOWN_FACTOR = 1.0  # an unseen token counts as much as the rarest known one
@@ -65,11 +64,12 @@ class Matcher:
     def __init__(self, kb: KnowledgeBase) -> None:
         settings = kb.matching
         self.keyword_bonus = settings.keyword_bonus
+        self._glue = frozenset(settings.glue_chars)
         synonyms: dict[str, str] = {}
         for intent in kb.intents.values():
             synonyms.update(intent.synonyms)
-        self._rewrite = SynonymRewriter(synonyms)
-        self._tokenizer = Tokenizer(settings.stop_words.zh, settings.stop_words.en)
+        self.rewrite = SynonymRewriter(synonyms)
+        self.tokenizer = Tokenizer(settings.stop_words.zh, settings.stop_words.en)
 
         self.examples: tuple[Example, ...] = tuple(
             Example(intent.id, text, self.normalize(text), lang, j)
@@ -77,50 +77,65 @@ class Matcher:
             for lang in ("zh", "en")
             for j, text in enumerate(getattr(intent.examples, lang))
         )
-        self._ex_tokens = [frozenset(self._tokenizer.tokens(e.normalized)) for e in self.examples]
+        self._ex_tokens = [frozenset(self.tokenizer.tokens(e.normalized)) for e in self.examples]
 
         self._intents_with: dict[str, set[str]] = defaultdict(set)
         intents_with = self._intents_with
-        self._postings: dict[str, list[int]] = defaultdict(list)
+        postings: dict[str, list[int]] = defaultdict(list)
         for i, toks in enumerate(self._ex_tokens):
             for t in toks:
                 intents_with[t].add(self.examples[i].intent)
-                self._postings[t].append(i)
+                postings[t].append(i)
+        self._postings = {t: tuple(ids) for t, ids in postings.items()}
         n = max(len(kb.intents), 1)
         self._weight = {
             t: TYPE_WEIGHT[t[:2]] * math.log(1 + n / len(ids)) for t, ids in intents_with.items()
         }
         self._unknown = math.log(1 + n) * UNKNOWN_FACTOR
         self._ex_weight = [sum(self._weight[t] for t in toks) for toks in self._ex_tokens]
+        self._ex_intent = [e.intent for e in self.examples]
         self._vocab = sorted({t[2:] for t in self._weight if t.startswith(WORD)})
         self._vocab_set = set(self._vocab)
+        self._vocab_by_initial: dict[str, list[str]] = defaultdict(list)
+        for w in self._vocab:
+            self._vocab_by_initial[w[0]].append(w)
         self._typo_cache: dict[str, str] = {}
 
-        self._keywords: dict[str, list[tuple[str, str]]] = {}
+        # Keywords by their first characters, syllables or word: a message tries only those
+        # whose start it contains, not every keyword of every intent.
+        self._keywords: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
         for intent in kb.intents.values():
-            kws = []
             for kw in intent.keywords:
                 norm = self.normalize(kw)
                 if has_cjk(norm):
-                    kws.append(("zh", norm.replace(" ", "")))
-                    kws.append(("py", f" {pinyin_string(norm)} "))
+                    zh = norm.replace(" ", "")
+                    self._keywords[zh[:2]].append(("zh", zh, intent.id))
+                    syllables = pinyin_string(norm).split()
+                    if syllables:
+                        self._keywords[" ".join(syllables[:2])].append(
+                            ("py", f" {' '.join(syllables)} ", intent.id))
                 else:
-                    kws.append(("en", f" {' '.join(self._tokenizer.words(norm))} "))
-            self._keywords[intent.id] = kws
+                    words = self.tokenizer.words(norm)
+                    if words:
+                        self._keywords[words[0]].append(("en", f" {' '.join(words)} ", intent.id))
+
 
     # -- question side ---------------------------------------------------------------
 
     def normalize(self, text: str) -> str:
-        return self._rewrite(normalize(text))
+        return self.rewrite(normalize(text))
 
     def _correct(self, word: str) -> str:
         if (word in self._vocab_set or len(word) < 4 or not word.isalpha()
-                or self._tokenizer.is_stop_word(word)):
+                or self.tokenizer.is_stop_word(word)):
             return word  # known, too short to judge, or a stop word ("there" is no typo)
         hit = self._typo_cache.get(word)
         if hit is None:
+            # Typos keep their first letter; a word that differs there is another word
+            # ("driver" is not a misspelt "river").
             best = process.extractOne(
-                word, self._vocab, scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF
+                word, self._vocab_by_initial.get(word[0], ()), scorer=fuzz.ratio,
+                score_cutoff=TYPO_CUTOFF,
             )
             hit = best[0] if best else word
             if len(self._typo_cache) > 50_000:
@@ -130,44 +145,53 @@ class Matcher:
 
     def content_words(self, text: str) -> str:
         """What a question is about: its Chinese segments and English stems, stop words out."""
-        zh, words = self._tokenizer.segments(self.normalize(text))
+        zh, words = self.tokenizer.segments(self.normalize(text))
         return " ".join([*zh, *words])
 
     def prepare(self, normalized: str) -> Query:
         """Tokens of an already-normalised question (see `normalize`), with their weights.
 
-        A bigram we have never seen whose two characters both belong to known bigrams of
-        the question is an artefact of a word boundary (区一 in 高新区一共): it counts for
-        nothing. Other unseen tokens are content we cannot explain and lower the score.
+        A bigram we have never seen is an artefact of a word boundary, and counts for nothing,
+        when its two characters both belong to known bigrams of the question (区一 in 高新区一共)
+        or one of them is a function character such as 会 or 在 (区会, 会增 in 高新区会增加学位吗).
+        Other unseen tokens are content we cannot explain and lower the score.
         """
-        tokens = self._tokenizer.tokens(normalized, self._correct)
+        tokens = self.tokenizer.tokens(normalized, self._correct)
         covered = {kind: set() for kind in (CHAR, PINYIN)}
         for t in tokens:
             if t[:2] in covered and t in self._weight:
                 covered[t[:2]].update(_units(t))
+        glued = {PINYIN + " ".join(pinyin_of(c) for c in t[2:]) for t in tokens
+                 if t.startswith(CHAR) and t not in self._weight and len(t) == 4
+                 and (t[2] in self._glue or t[3] in self._glue)}
         weights = {}
         for t in tokens:
             w = self._weight.get(t)
             if w is None:
                 units = _units(t)
                 known = covered.get(t[:2], ())
-                w = 0.0 if len(units) == 2 and all(u in known for u in units) else (
-                    TYPE_WEIGHT[t[:2]] * self._unknown)
+                boundary = (len(units) == 2 and all(u in known for u in units)) or (
+                    t.startswith(CHAR) and any(u in self._glue for u in units)) or t in glued
+                w = 0.0 if boundary else TYPE_WEIGHT[t[:2]] * self._unknown
             weights[t] = w
-        words = " ".join(self._correct(w) for w in self._tokenizer.words(normalized))
+        words = " ".join(self._correct(w) for w in self.tokenizer.words(normalized))
         return Query(normalized, weights, f" {pinyin_string(normalized)} ", f" {words} ")
 
     # -- scoring -----------------------------------------------------------------------
 
-    def _keyword_hit(self, intent: str, q: Query, compact: str) -> bool:
-        for kind, kw in self._keywords.get(intent, ()):
-            if kind == "zh" and kw in compact:
-                return True
-            if kind == "py" and len(kw) > 2 and kw in q.pinyin:
-                return True
-            if kind == "en" and kw in q.phrase:
-                return True
-        return False
+    def _keyword_hits(self, q: Query) -> set[str]:
+        """The intents one of whose keywords occurs in the question (or its pinyin)."""
+        compact, syllables, words = q.compact, q.pinyin.split(), q.phrase.split()
+        keys = {*compact, *syllables, *words}  # one-character and one-syllable keywords too
+        keys.update(compact[i:i + 2] for i in range(len(compact) - 1))
+        keys.update(" ".join(syllables[i:i + 2]) for i in range(len(syllables) - 1))
+        hits = set()
+        for key in keys & self._keywords.keys():
+            for kind, kw, intent in self._keywords[key]:
+                if intent not in hits and kw in (compact if kind == "zh" else
+                                                 q.pinyin if kind == "py" else q.phrase):
+                    hits.add(intent)
+        return hits
 
     def rank(self, q: Query, *, exclude: int | None = None) -> list[Candidate]:
         """Intents sharing anything with the question, best first, scores 0–100.
@@ -182,23 +206,24 @@ class Matcher:
             return []
         shared: dict[int, float] = defaultdict(float)
         explained: dict[str, float] = defaultdict(float)
+        postings, intents_with = self._postings, self._intents_with
         for t, w in q.weights.items():
-            if t not in self._weight:
+            posting = postings.get(t)
+            if posting is None or not w:
                 continue
-            for intent in self._intents_with[t]:
+            for intent in intents_with[t]:
                 explained[intent] += w
-            for i in self._postings[t]:
+            for i in posting:
                 shared[i] += w
         best: dict[str, tuple[float, int]] = {}
+        ex_intent, ex_weight = self._ex_intent, self._ex_weight
         for i, s in shared.items():
-            if i == exclude:
-                continue
-            found = s / self._ex_weight[i]
-            intent = self.examples[i].intent
-            if intent not in best or found > best[intent][0]:
+            found = s / ex_weight[i]
+            intent = ex_intent[i]
+            held = best.get(intent)
+            if (held is None or found > held[0]) and i != exclude:
                 best[intent] = (found, i)
-        compact = q.compact
-        hits = {i for i in self._keywords if self._keyword_hit(i, q, compact)}
+        hits = self._keyword_hits(q)
         out = []
         for intent in best.keys() | hits:
             found, ex = best.get(intent, (0.0, -1))
@@ -209,12 +234,3 @@ class Matcher:
             out.append(Candidate(intent, round(total, 1), example))
         out.sort(key=lambda c: (-c.score, c.intent))
         return out
-
-    # -- about the examples ----------------------------------------------------------------
-
-    def mentions(self, intent: str, place: str) -> bool:
-        """Whether an intent's own examples or keywords talk about `place` (normalised)."""
-        pattern = re.compile(term_pattern(place))
-        texts = [e.normalized for e in self.examples if e.intent == intent]
-        texts += [kw for _, kw in self._keywords.get(intent, ())]
-        return any(pattern.search(t) for t in texts)

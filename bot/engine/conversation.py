@@ -1,0 +1,91 @@
+"""Conversation state, and how a follow-up is read with the topic in context.
+
+The state is a small immutable value the adapters keep (Telegram per chat and user, the console
+per session, the CLI per conversation on stdin) and hand back with the next message; the engine
+never stores it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+
+from ..knowledge.schema import ConversationSettings, Lang
+from .compose import Composer
+from .decide import Reading, is_meta
+from .replies import Reply
+
+MAX_TOPICS = 3
+
+
+@dataclass(frozen=True)
+class Conversation:
+    topics: tuple[str, ...] = ()  # recent topics, the one in context first
+    lang: Lang | None = None  # the language of the last reply
+    at: float = 0.0  # when the topic was last set or talked around (seconds since the epoch)
+
+    def topic(self, now: float, ttl: float) -> str | None:
+        """The topic in context, unless it has expired."""
+        return self.topics[0] if self.topics and now - self.at <= ttl else None
+
+    def with_topic(self, intent: str, lang: Lang, now: float) -> Conversation:
+        """The state after a reply about `intent` (typed, from a menu, a deep link, a quote)."""
+        rest = tuple(t for t in self.topics if t != intent)
+        return Conversation((intent, *rest)[:MAX_TOPICS], lang, now)
+
+    def after(self, reply: Reply, now: float) -> Conversation:
+        """The state once `reply` has been given: a topic's answer or decline sets the topic,
+        small talk keeps it alive, anything else leaves it as it was."""
+        if reply.intent and not is_meta(reply.intent):
+            return self.with_topic(reply.intent, reply.lang, now)
+        if reply.kind == "answer" and self.topics:  # small talk: the topic stays in context
+            return replace(self, lang=reply.lang, at=now)
+        return replace(self, lang=reply.lang)
+
+    def to_json(self) -> str:
+        return json.dumps({"topics": list(self.topics), "lang": self.lang, "at": self.at})
+
+    @classmethod
+    def from_json(cls, raw: str | None) -> Conversation:
+        """A stored state; anything unreadable is a fresh conversation, never an error."""
+        try:
+            data = json.loads(raw) if raw else {}
+            topics = tuple(str(t) for t in data.get("topics", ()))[:MAX_TOPICS]
+            lang = data.get("lang") if data.get("lang") in ("zh", "en") else None
+            return cls(topics, lang, float(data.get("at", 0.0)))
+        except (ValueError, TypeError, AttributeError):
+            return cls()
+
+
+def in_context(base: Reply, reading: Reading, topic: str, compose: Composer,
+               settings: ConversationSettings) -> Reply:
+    """The reply to a message with `topic` in context, given what it gets on its own (`base`).
+
+    A clear new question, a switch ("那保租房呢") and small talk stand on their own. A decline
+    that names no topic is about the topic in context ("租金多少"). A message that names nothing
+    of its own beyond what it asks ("那怎么申请？", "外地人也可以吗"), or a short one that points
+    back ("how big is it?"), names an aspect, or that the topic in context explains a little
+    while nothing explains it well ("合同一般签几年"), is about the topic in context: its reply
+    opens with the part that addresses the ask.
+    """
+    u = reading.understood
+    if u.emergency or (base.kind == "fallback" and base.request is None and not base.unanswered):
+        return base  # an emergency, another place, or nothing to read: context changes nothing
+    if base.kind == "fallback" and base.request is not None:
+        if base.intent is not None:
+            return base
+        return compose.decline(base.request, topic, base.score, base.lang)
+    ask = u.follow_up.kind if u.follow_up else None
+    short = u.length <= settings.short
+    if base.kind == "answer":
+        taken_over = (base.intent != topic and u.refers and short
+                      and base.score < settings.switch_score and not is_meta(base.intent))
+        if base.intent == topic or taken_over:
+            return compose.answer(topic, base.score, base.lang, u.aspects, request=ask,
+                                  brief=True)
+        return base
+    affinity = next((c.score for c in reading.ranked if c.intent == topic), 0.0)
+    signals = u.refers or bool(u.aspects) or affinity >= settings.affinity
+    if u.elliptical or topic in [o.intent for o in base.options] or (short and signals):
+        return compose.answer(topic, base.score, base.lang, u.aspects, request=ask, brief=True)
+    return base

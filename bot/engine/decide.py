@@ -1,0 +1,71 @@
+"""The decision for one reading: emergency, another place, a decline, a fragment, the topic.
+
+Thresholds come from content/matching.yaml (chosen with `policybot eval --sweep`), or from the
+settings `eval --sweep` tries, so every branch is a pure function of its inputs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ..knowledge.schema import Lang, MatchingFile
+from ..matching.index import Candidate
+from ..understanding import Understanding
+from .compose import Composer
+from .replies import Reply
+
+MAX_OPTIONS = 3
+NO_CANDIDATE = Candidate("", 0.0, "")
+
+
+def is_meta(intent: str | None) -> bool:
+    return bool(intent) and intent.startswith("meta.")
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the engine made of a message, before deciding how to reply."""
+
+    normalized: str  # what the ranking compares (synonyms applied)
+    language: str | None  # "zh", "en", "other" (a language we do not speak) or None (no words)
+    ranked: list[Candidate]
+    understood: Understanding = field(default_factory=Understanding)
+
+    @property
+    def top(self) -> Candidate:
+        return self.ranked[0] if self.ranked else NO_CANDIDATE
+
+
+def decide(reading: Reading, lang: Lang, settings: MatchingFile, compose: Composer,
+           covers_place: Callable[[Reading, str], bool]) -> Reply:
+    """answer / clarify / decline / emergency for a message read on its own.
+
+    `covers_place(reading, place)` says whether the best topic itself is about that place
+    (北京中关村 in the national ranking), so naming the place is no reason to decline.
+    """
+    ranked, understood, top = reading.ranked, reading.understood, reading.top
+    if understood.emergency:
+        return compose.emergency(understood.emergency, lang)
+    place = understood.place
+    if place and not (top.intent and covers_place(reading, place)):
+        return compose.fallback(lang, top.score, place=place)
+    decline = understood.decline
+    if decline is not None:
+        named = top.score >= settings.decline_topic_threshold and not is_meta(top.intent)
+        otherwise = compose.kb.understanding.requests[decline.kind].otherwise
+        if not named and otherwise:
+            return compose.answer(otherwise, top.score, lang)
+        return compose.decline(decline.kind, top.intent if named else None, top.score, lang)
+    if understood.fragment:
+        return compose.ask_back(understood.requests[0].kind, top.score, lang)
+    if top.score < settings.clarify_threshold:
+        return compose.fallback(lang, top.score, unanswered=True)
+    runner_up = ranked[1].score if len(ranked) > 1 else 0.0
+    clear = top.score >= settings.answer_threshold and top.score - runner_up >= settings.margin
+    dominant = top.score >= settings.lead_threshold and top.score >= settings.lead_ratio * runner_up
+    if clear or dominant:
+        return compose.answer(top.intent, top.score, lang, understood.aspects)
+    close = [c.intent for c in ranked[:MAX_OPTIONS] if c.score >= settings.clarify_threshold
+             and c.score >= top.score - settings.clarify_spread]
+    return compose.clarify(close, top.score, lang)

@@ -1,0 +1,188 @@
+"""Phrase patterns admins write in YAML → regexes, tried only where they can match.
+
+A phrase is matched against normalised text (see `matching.normalize`), with Chinese compared
+without spaces, so "人才公寓 怎么申请" and "人才公寓怎么申请" read the same. Two marks make a phrase
+more than a literal, and nothing else is special, so an admin never needs to know regex:
+
+- `…` (or `...`) a short gap: a few characters between Chinese words, a few words in English
+  ("帮我…申请" matches 帮我把人才公寓申请了; "apply … for me" matches "apply for a flat for me");
+- `(a|b|c)` one of the alternatives ("(今天|现在)…排队").
+
+Latin words match whole words only ("fee" is not found in "coffee"); plurals come free.
+
+Hundreds of phrases are read on every message, so each is tried only when its key (the first
+two characters of one of its Chinese words, or one of its English words) occurs in the text:
+a message costs a set lookup per phrase family, not a regex scan per phrase.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from ..matching.normalize import CJK, normalize
+
+GAP = "…"
+_GAP_CJK = r".{0,10}?"  # between two Chinese words: a few characters
+_GAP_LATIN = r".{0,40}?"  # next to an English word: a few words
+_TOKENS = re.compile(r"(…|\.\.\.|\([^()]*\)|\{[a-z_]+\})")
+_CJK_SPACE = re.compile(f"(?<=[{CJK}]) (?=[{CJK}])")
+_CJK_CHAR = re.compile(f"[{CJK}]")
+_WORD = re.compile(r"[a-z0-9]+")
+ALWAYS = ""  # the key of a phrase with no literal of its own: tried on every text
+
+Span = tuple[int, int]
+
+
+class PatternError(ValueError):
+    """A phrase that cannot be used: empty after normalising, or with unbalanced brackets."""
+
+
+def compact(normalized: str) -> str:
+    """Normalised text with the spaces between Chinese characters removed (Latin keeps them)."""
+    return _CJK_SPACE.sub("", normalized)
+
+
+def _latin_at(text: str, i: int) -> bool:
+    return text[i].isascii() and text[i].isalnum()
+
+
+def _key(literal: str) -> str:
+    """What must occur in a text for `literal` to: its first word, or first two characters."""
+    if _latin_at(literal, 0):
+        return _WORD.match(literal).group(0)
+    return literal[:2] if len(literal) > 1 and _CJK_CHAR.match(literal[1]) else literal[:1]
+
+
+def text_keys(text: str) -> frozenset[str]:
+    """Every key a (compact, normalised) text holds: characters, bigrams, words, stems."""
+    keys = {ALWAYS}
+    keys.update(text)
+    keys.update(text[i:i + 2] for i in range(len(text) - 1))
+    for word in _WORD.findall(text):
+        keys.add(word)
+        keys.add(word[:-1] if word.endswith("s") else word)
+        keys.add(word[:-2] if word.endswith("es") else word)
+    return frozenset(keys)
+
+
+@dataclass(frozen=True)
+class _Piece:
+    regex: str
+    latin_start: bool
+    latin_end: bool
+    keys: frozenset[str]  # any one of them must occur (empty for a slot)
+
+
+def _piece(options: list[str]) -> _Piece:
+    """One text piece (a literal, or alternatives): Latin edges match whole words only, and
+    English plurals come free ("fee" finds "fees")."""
+    ordered = sorted(options, key=len, reverse=True)
+    # A Latin option must not continue a word: the check comes after the literal (a fixed-width
+    # look-behind), so the regex engine can still search for the literal itself, fast.
+    regex = "|".join(f"{re.escape(o)}(?<![a-z0-9]{re.escape(o)})" if _latin_at(o, 0)
+                     else re.escape(o) for o in ordered)
+    start = any(_latin_at(o, 0) for o in options)
+    end = any(_latin_at(o, -1) for o in options)
+    tail = r"(?:e?s)?(?![a-z0-9])" if end else ""
+    return _Piece(f"(?:{regex}){tail}", start, end, frozenset(_key(o) for o in options))
+
+
+def _parse(phrase: str, slots: dict[str, str] | None) -> list[_Piece | None]:
+    """The pieces of a phrase; None stands for a gap."""
+    if phrase.count("(") != phrase.count(")"):
+        raise PatternError(f"unbalanced brackets in {phrase!r}")
+    pieces: list[_Piece | None] = []
+    for token in _TOKENS.split(phrase):
+        if token in (GAP, "..."):
+            pieces.append(None)
+        elif token.startswith("{") and token.endswith("}"):
+            name = token[1:-1]
+            if not slots or name not in slots:
+                raise PatternError(f"unknown placeholder {token} in {phrase!r}")
+            pieces.append(_Piece(slots[name], True, True, frozenset()))
+        else:
+            alternatives = token.startswith("(") and token.endswith(")")
+            raw = token[1:-1].split("|") if alternatives else [token]
+            options = [compact(normalize(o)) for o in raw]
+            if alternatives and not all(options):
+                raise PatternError(f"an empty alternative in {phrase!r}")
+            if any(options):
+                pieces.append(_piece([o for o in options if o]))
+    while pieces and pieces[0] is None:
+        pieces.pop(0)
+    while pieces and pieces[-1] is None:
+        pieces.pop()
+    if not pieces:
+        raise PatternError(f"{phrase!r} has no words")
+    return pieces
+
+
+def _regex(pieces: list[_Piece | None]) -> str:
+    out = []
+    for i, piece in enumerate(pieces):
+        if piece is None:
+            before, after = pieces[i - 1], pieces[i + 1]
+            latin = (before is not None and before.latin_end) or (
+                after is not None and after.latin_start)
+            out.append(_GAP_LATIN if latin else _GAP_CJK)
+            continue
+        before = pieces[i - 1] if i else None
+        if before is not None and (before.latin_end or piece.latin_start):
+            out.append(" ?")  # normalised text has a space at every Latin edge
+        out.append(piece.regex)
+    return "".join(out)
+
+
+def phrase_regex(phrase: str, slots: dict[str, str] | None = None) -> str:
+    """The regex for one phrase (raises PatternError); `{name}` is replaced by slots[name]."""
+    return _regex(_parse(phrase, slots))
+
+
+def _phrase_keys(pieces: list[_Piece | None]) -> frozenset[str]:
+    """The keys of a phrase: those of its most selective literal piece."""
+    literal = [p for p in pieces if p is not None and p.keys]
+    if not literal:
+        return frozenset({ALWAYS})
+    return min(literal, key=lambda p: (len(p.keys), -max(map(len, p.keys)))).keys
+
+
+class PhraseIndex:
+    """Labelled phrase lists, each phrase compiled once and tried only where its key occurs."""
+
+    def __init__(self) -> None:
+        # (entry number, label, pattern): one phrase of one list, under each of its keys
+        self._by_key: dict[str, list[tuple[int, str, re.Pattern[str]]]] = defaultdict(list)
+        self._entries = 0
+
+    def add(self, label: str, phrases: Iterable[str], slots: dict[str, str] | None = None,
+            ) -> None:
+        for phrase in phrases:
+            pieces = _parse(phrase, slots)
+            entry = (self._entries, label, re.compile(_regex(pieces)))
+            self._entries += 1
+            for key in _phrase_keys(pieces):
+                self._by_key[key].append(entry)
+
+    def scan(self, text: str) -> dict[str, list[Span]]:
+        """Every label with the spans where its phrases occur in the (compact) text."""
+        tried: set[int] = set()
+        found: dict[str, list[Span]] = defaultdict(list)
+        for key in text_keys(text) & self._by_key.keys():
+            for number, label, pattern in self._by_key[key]:
+                if number in tried:
+                    continue
+                tried.add(number)
+                found[label].extend(m.span() for m in pattern.finditer(text)
+                                    if m.end() > m.start())
+        return found
+
+
+def overlaps(span: Span, spans: Iterable[Span]) -> bool:
+    return any(start < span[1] and span[0] < end for start, end in spans)
+
+
+def inside(span: Span, spans: Iterable[Span]) -> bool:
+    return any(start <= span[0] and span[1] <= end for start, end in spans)

@@ -1,0 +1,98 @@
+"""One message → what it asks, where, and how urgently (beside the topic ranking)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ..knowledge.schema import UnderstandingFile
+from ..matching.normalize import CJK
+from .patterns import PhraseIndex, Span, compact, overlaps
+from .requests import Request, Requests
+from .scope import Scope
+
+_UNITS = re.compile(f"[{CJK}]|[a-z0-9]+")
+_CJK = re.compile(f"[{CJK}]")
+
+
+@dataclass(frozen=True)
+class Understanding:
+    requests: tuple[Request, ...] = ()
+    emergency: tuple[str, ...] = ()  # the numbers to give first, if the message is an emergency
+    place: str | None = None  # another place the message asks about
+    origins: tuple[str, ...] = ()  # places it names only as where the asker comes from
+    aspects: tuple[str, ...] = ()  # aspect ids the message names
+    fragment: bool = False  # a request naming nothing it is about ("在哪里办理", "how much is it")
+    elliptical: bool = False  # names nothing of its own beyond what it asks: a follow-up
+    refers: bool = False  # points back at something said before: "it", "它", "there"
+    length: int = 0  # Chinese characters, and English words counted twice
+
+    @property
+    def decline(self) -> Request | None:
+        """The first request no answer can serve."""
+        return next((r for r in self.requests if r.serve == "decline"), None)
+
+    @property
+    def follow_up(self) -> Request | None:
+        """The first request that, with a topic in context, asks more about it."""
+        return next((r for r in self.requests if r.follow_up and r.serve == "answer"), None)
+
+
+class Reader:
+    """Built once per knowledge base; `read` is a pure function of the normalised text."""
+
+    def __init__(self, data: UnderstandingFile,
+                 content_of: Callable[[str], list[str]]) -> None:
+        self._index = PhraseIndex()
+        self._requests = Requests(data.requests, self._index)
+        self._scope = Scope(data.places, self._index)
+        self._emergencies = {name: e.numbers for name, e in data.emergencies.items()}
+        for name, e in data.emergencies.items():
+            self._index.add(f"emergency:{name}", [*e.zh, *e.en])
+            self._index.add(f"emergency:{name}:unless", e.unless)
+        self._aspects = list(data.aspects)
+        for key, aspect in data.aspects.items():
+            self._index.add(f"aspect:{key}", aspect.terms)
+        self._index.add("generic", data.generic)
+        self._index.add("opener", data.conversation.openers)
+        self._index.add("reference", data.conversation.references)
+        self._content_of = content_of
+
+    def read(self, normalized: str) -> Understanding:
+        text = compact(normalized)
+        found = self._index.scan(text)
+        numbers: list[str] = []
+        for name, group in self._emergencies.items():
+            vetoes = found.get(f"emergency:{name}:unless", [])
+            if any(not overlaps(s, vetoes) for s in found.get(f"emergency:{name}", [])):
+                numbers += [n for n in group if n not in numbers]
+        requests = self._requests.read(text, found)
+        aspects = [key for key in self._aspects if found.get(f"aspect:{key}")]
+        opener = [s for s in found.get("opener", []) if s[0] == 0]
+        spans = [s for r in requests for s in r.spans] + found.get("generic", []) + opener
+        # After "那…", naming our zone names nothing new: "那高新区的呢" asks about the same topic.
+        besides = [s for a in aspects for s in found[f"aspect:{a}"]]
+        besides += found.get("ours", []) if opener else []
+        named = bool(self._content_of(_without(text, spans + besides)))
+        place, origins = self._scope.read(text, found)
+        return Understanding(
+            requests=requests,
+            emergency=tuple(numbers),
+            place=place,
+            origins=origins,
+            aspects=tuple(aspects),
+            fragment=bool(requests) and not self._content_of(_without(text, spans)),
+            elliptical=not named and bool(
+                any(r.follow_up for r in requests) or aspects or opener),
+            refers=bool(found.get("reference")),
+            length=sum(1 if _CJK.match(w) else 2 for w in _UNITS.findall(text)),
+        )
+
+
+def _without(text: str, spans: list[Span]) -> str:
+    """The text with `spans` blanked out: what is left for it to be about."""
+    chars = list(text)
+    for start, end in spans:
+        chars[start:end] = " " * (end - start)
+    return "".join(chars)
