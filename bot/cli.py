@@ -24,13 +24,27 @@ def _engine(root: Path | None):
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
+    import time
+
     from .console import render_plain
+    from .engine import Conversation
 
     engine = _engine(args.kb)
+    if args.conversation and args.question != "-":
+        print("--conversation reads the messages from stdin: use `ask --conversation -`",
+              file=sys.stderr)
+        return 2
     questions = sys.stdin if args.question == "-" else [args.question]
+    conversation = Conversation()
     for line in questions:
         question = line.rstrip("\n") if args.question == "-" else line
-        reply = engine.reply(question, args.lang)
+        if args.conversation:
+            if not question.strip():
+                conversation = Conversation()  # a blank line starts a new conversation
+                continue
+            reply, conversation = engine.converse(question, conversation, time.time(), args.lang)
+        else:
+            reply = engine.reply(question, args.lang)
         if args.json:
             print(json.dumps(reply.to_json(question), ensure_ascii=False), flush=True)
         else:
@@ -115,16 +129,30 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _rates_line(r: dict) -> str:
+    parts = [f"right {r['right']:5}%"]
+    if r["n_answer"]:
+        parts.append(f"answered right {r['accuracy']:5}% (clarify {r['clarify']:5}%)")
+    parts.append(f"wrong {r['wrong']:5}%")
+    if r["n_decline"]:
+        parts.append(f"declined {r['declined']:5}% (naming the topic {r['topic_aware']:5}%)")
+    if r["n_emergency"]:
+        parts.append(f"emergency number {r['emergency']:5}%")
+    return "  ".join(parts)
+
+
 def _print_report(rep: dict, failures: bool) -> None:
     o = rep["overall"]
     print(f"questions {o['questions']}: answer accuracy {o['accuracy']}%, clarify {o['clarify']}%, "
-          f"wrong answers {o['wrong']}%, off-topic declined {o['declined_off_topic']}%")
-    for title, key in (("by language", "by_language"), ("by area", "by_area")):
+          f"wrong answers {o['wrong']}%, declined {o['declined']}% (naming the topic "
+          f"{o['topic_aware']}%), emergency number {o['emergency']}%")
+    if rep.get("follow_ups"):
+        print(f"follow-up turns (after the first): {_rates_line(rep['follow_ups'])}")
+    for title, key in (("by language", "by_language"), ("by area", "by_area"),
+                       ("by category", "by_category")):
         print(f"\n{title}:")
         for name, r in rep[key].items():
-            print(f"  {name:10} n={r['questions']:4}  accuracy {r['accuracy']:5}%  "
-                  f"clarify {r['clarify']:5}%  wrong {r['wrong']:5}%  "
-                  f"declined {r['declined_off_topic']:5}%")
+            print(f"  {name:20} n={r['questions']:4}  {_rates_line(r)}")
     if rep["confused"]:
         print("\nconfused (expected → answered):")
         for c in rep["confused"]:
@@ -132,33 +160,44 @@ def _print_report(rep: dict, failures: bool) -> None:
     if failures:
         print("\nmisses:")
         for f in rep["failures"]:
-            print(f"  [{f['kind']:8} {f['intent'] or '-':28} {f['score']:5}] "
-                  f"expect {f['expect']:28} {f['q']}")
+            got = f"{f['kind']}:{f['intent'] or f['request'] or '-'}"
+            print(f"  [{got:38} {f['score']:5}] want {f['want']:9} {f['expect']:26} "
+                  f"{f['cat']:20} {f['q']}")
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from . import evaluation
 
     engine = _engine(args.kb)
-    items = evaluation.load_labelled(Path(args.file))
-    if args.diff:
-        changes = evaluation.diff(_engine(Path(args.diff)), engine, items)
-        for c in changes:
-            print(f"{c['verdict']:8} {c['q']}\n         expect {c['expect']}: "
-                  f"{c['before']} → {c['after']}")
-        better = sum(c["verdict"] == "better" for c in changes)
-        worse = sum(c["verdict"] == "worse" for c in changes)
-        print(f"{len(changes)} question(s) change: {better} better, {worse} worse")
-        return 1 if worse else 0
-    if args.sweep:
-        rows = evaluation.sweep(engine, items, answers=[20, 25, 30, 35, 40, 45, 50, 55, 60],
-                                margins=[0, 4, 8, 12])
-        print("answer_threshold margin  accuracy clarify wrong declined_off_topic")
-        for r in rows:
-            print(f"{r['answer_threshold']:16} {r['margin']:6}  {r['accuracy']:8} "
-                  f"{r['clarify']:7} {r['wrong']:5} {r['declined_off_topic']:18}")
-        return 0
-    rep = evaluation.report(evaluation.run(engine, items))
+    if evaluation.is_conversations(evaluation._read_yaml(Path(args.file))):
+        if args.diff or args.sweep:
+            print("--diff and --sweep take labelled questions, not conversations",
+                  file=sys.stderr)
+            return 2
+        outcomes = evaluation.run_conversations(engine, evaluation.load_conversations(args.file))
+        conversations = True
+    else:
+        conversations = False
+        items = evaluation.load_labelled(Path(args.file))
+        if args.diff:
+            changes = evaluation.diff(_engine(Path(args.diff)), engine, items)
+            for c in changes:
+                print(f"{c['verdict']:8} {c['q']}\n         expect {c['expect']}: "
+                      f"{c['before']} → {c['after']}")
+            better = sum(c["verdict"] == "better" for c in changes)
+            worse = sum(c["verdict"] == "worse" for c in changes)
+            print(f"{len(changes)} question(s) change: {better} better, {worse} worse")
+            return 1 if worse else 0
+        if args.sweep:
+            rows = evaluation.sweep(engine, items, answers=[20, 25, 30, 35, 40, 45, 50, 55, 60],
+                                    margins=[0, 4, 8, 12])
+            print("answer_threshold margin  right accuracy clarify wrong declined")
+            for r in rows:
+                print(f"{r['answer_threshold']:16} {r['margin']:6}  {r['right']:5} "
+                      f"{r['accuracy']:8} {r['clarify']:7} {r['wrong']:5} {r['declined']:8}")
+            return 0
+        outcomes = evaluation.run(engine, items)
+    rep = evaluation.report(outcomes, conversations)
     if args.json:
         print(json.dumps(rep, ensure_ascii=False, indent=2))
     else:
@@ -225,6 +264,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ask", help="print the reply to a question ('-' reads stdin lines)")
     p.add_argument("--lang", choices=["zh", "en"])
     p.add_argument("--json", action="store_true")
+    p.add_argument("--conversation", action="store_true",
+                   help="stdin lines are one conversation, read in context; a blank line starts "
+                   "a new one")
     p.add_argument("question")
     p.set_defaults(func=cmd_ask)
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Callable
 from typing import TextIO
 
-from .engine import Engine, Reply
+from .engine import Conversation, Engine, Reply
 from .knowledge.schema import Lang
 
 Action = Callable[[], None]
@@ -21,6 +22,8 @@ class ConsoleChat:
         self.lang = lang
         self.out = out
         self._options: list[Action] = []
+        self._none: Action | None = None
+        self.conversation = Conversation()
 
     @property
     def _ui_lang(self) -> Lang:
@@ -32,11 +35,16 @@ class ConsoleChat:
     def show(self, reply: Reply) -> None:
         self.say(render_plain(reply))
         self._options = [self._open(o.intent, reply.lang) for o in reply.options]
+        self._none: Action | None = None
+        if reply.kind == "clarify" and reply.options:
+            self.say(f"  0. {self.engine.message('none_of_these', reply.lang)}")
+            self._none = lambda: self.say(self.engine.message("fallback", reply.lang))
 
     def _open(self, intent: str, lang: Lang) -> Action:
         def action() -> None:
             reply = self.engine.answer(intent, self.lang or lang)
             if reply is not None:
+                self.conversation = self.conversation.with_topic(intent, reply.lang, time.time())
                 self.show(reply)
         return action
 
@@ -65,6 +73,7 @@ class ConsoleChat:
         if text in ("/quit", "/exit", "quit", "exit"):
             return False
         if text == "/menu":
+            self.conversation = Conversation()
             self.menu()
         elif text == "/help":
             self.say(self.engine.message("help", self._ui_lang))
@@ -75,8 +84,12 @@ class ConsoleChat:
             self.say(self.engine.message("lang_set", self._ui_lang))
         elif text.isdigit() and 1 <= int(text) <= len(self._options):
             self._options[int(text) - 1]()
+        elif text == "0" and self._none is not None:
+            self._none()
         else:
-            self.show(self.engine.reply(text, self.lang))
+            reply, self.conversation = self.engine.converse(text, self.conversation, time.time(),
+                                                            self.lang)
+            self.show(reply)
         return True
 
     def loop(self, stdin: TextIO = sys.stdin) -> None:

@@ -88,6 +88,28 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX IF NOT EXISTS feedback_at ON feedback (at);
     """,
+    # 2: conversation state per chat and user, and the topic of each answer the bot sent (so a
+    # reply quoting it is read with that topic). Keys are HMACs, like user_key.
+    """
+    CREATE TABLE IF NOT EXISTS conversations (
+        chat_key TEXT PRIMARY KEY,      -- HMAC of chat id and user id
+        user_key TEXT NOT NULL,
+        state    TEXT NOT NULL,         -- the engine's Conversation, as JSON
+        at       REAL NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS conversations_user ON conversations (user_key);
+    CREATE INDEX IF NOT EXISTS conversations_at ON conversations (at);
+    CREATE TABLE IF NOT EXISTS sent (
+        chat_key   TEXT NOT NULL,       -- HMAC of the chat id
+        message_id INTEGER NOT NULL,    -- Telegram's id of the bot's message in that chat
+        user_key   TEXT NOT NULL,       -- whom it answered
+        intent     TEXT NOT NULL,
+        at         REAL NOT NULL,
+        PRIMARY KEY (chat_key, message_id)
+    );
+    CREATE INDEX IF NOT EXISTS sent_user ON sent (user_key);
+    CREATE INDEX IF NOT EXISTS sent_at ON sent (at);
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -185,8 +207,13 @@ class Storage:
 
     def user_key(self, user_id: int) -> str:
         """The pseudonym stored instead of a Telegram user id: HMAC-SHA256, first 32 hex."""
-        digest = hmac.new(self._secret, str(user_id).encode(), hashlib.sha256)
-        return digest.hexdigest()[:KEY_LENGTH]
+        return self._key(str(user_id))
+
+    def _key(self, text: str) -> str:
+        return hmac.new(self._secret, text.encode(), hashlib.sha256).hexdigest()[:KEY_LENGTH]
+
+    def _chat_key(self, chat_id: int, user_id: int) -> str:
+        return self._key(f"conversation:{chat_id}:{user_id}")
 
     # -- writes (never raise sqlite errors: log and return a neutral value) ----------------
 
@@ -277,6 +304,39 @@ class Storage:
 
         return bool(await self._write("store feedback", work))
 
+    async def save_conversation(self, chat_id: int, user_id: int, state: str) -> None:
+        """Keep the conversation state of one user in one chat (the engine's JSON)."""
+        now = time.time()
+
+        async def work(db: aiosqlite.Connection) -> None:
+            await db.execute(
+                "INSERT INTO conversations (chat_key, user_key, state, at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (chat_key) DO UPDATE SET state = excluded.state, at = excluded.at",
+                (self._chat_key(chat_id, user_id), self.user_key(user_id), state, now),
+            )
+
+        await self._write("save a conversation", work)
+
+    async def clear_conversation(self, chat_id: int, user_id: int) -> None:
+        await self._delete("clear a conversation", [
+            ("DELETE FROM conversations WHERE chat_key = ?", (self._chat_key(chat_id, user_id),)),
+        ])
+
+    async def remember_sent(self, chat_id: int, message_id: int, user_id: int,
+                            intent: str) -> None:
+        """Note the topic of an answer the bot sent, for a reply that quotes it later."""
+
+        async def work(db: aiosqlite.Connection) -> None:
+            await db.execute(
+                "INSERT INTO sent (chat_key, message_id, user_key, intent, at)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (chat_key, message_id) DO UPDATE SET"
+                " intent = excluded.intent, at = excluded.at",
+                (self._key(f"chat:{chat_id}"), message_id, self.user_key(user_id), intent,
+                 time.time()),
+            )
+
+        await self._write("remember a sent answer", work)
+
     async def forget(self, user_id: int) -> int:
         """Delete everything about the user (profile, messages, votes, unanswered questions);
         returns the number of rows deleted (0 also when the database failed)."""
@@ -286,6 +346,8 @@ class Storage:
              " (SELECT id FROM messages WHERE user_key = ?)", (key,)),
             ("DELETE FROM unanswered WHERE user_key = ?", (key,)),
             ("DELETE FROM messages WHERE user_key = ?", (key,)),
+            ("DELETE FROM conversations WHERE user_key = ?", (key,)),
+            ("DELETE FROM sent WHERE user_key = ?", (key,)),
             ("DELETE FROM users WHERE user_key = ?", (key,)),
         ])
 
@@ -299,6 +361,9 @@ class Storage:
             ("DELETE FROM unanswered WHERE at < ?", (cutoff,)),
             # a newer unanswered row linked to an old message loses the link (ON DELETE SET NULL)
             ("DELETE FROM messages WHERE at < ?", (cutoff,)),
+            ("DELETE FROM sent WHERE at < ?", (cutoff,)),
+            # a conversation's topic expires within the hour: a day-old state is only clutter
+            ("DELETE FROM conversations WHERE at < ?", (time.time() - _DAY_S,)),
         ])
 
     # -- reads -----------------------------------------------------------------------------
@@ -306,16 +371,20 @@ class Storage:
     async def get_language(self, user_id: int) -> str | None:
         """The user's saved /lang choice, or None (none saved, or the database failed: the
         reply then falls back to detecting the language, which is better than no reply)."""
-        try:
-            async with self._db.execute(
-                "SELECT lang FROM users WHERE user_key = ?", (self.user_key(user_id),)
-            ) as cursor:
-                row = await cursor.fetchone()
-        except sqlite3.Error as exc:
-            log.warning("storage: could not read a language choice (%s: %s)",
-                        type(exc).__name__, exc)
-            return None
-        return row[0] if row else None
+        return await self._lookup("a language choice", "SELECT lang FROM users"
+                                  " WHERE user_key = ?", (self.user_key(user_id),))
+
+    async def conversation(self, chat_id: int, user_id: int) -> str | None:
+        """The stored conversation state (JSON), or None (none, or the database failed: the
+        message is then read on its own, which is better than no reply)."""
+        return await self._lookup("a conversation", "SELECT state FROM conversations"
+                                  " WHERE chat_key = ?", (self._chat_key(chat_id, user_id),))
+
+    async def sent_topic(self, chat_id: int, message_id: int) -> str | None:
+        """The topic of an answer the bot sent in a chat, if it is known."""
+        return await self._lookup("a sent answer's topic", "SELECT intent FROM sent"
+                                  " WHERE chat_key = ? AND message_id = ?",
+                                  (self._key(f"chat:{chat_id}"), message_id))
 
     async def stats(self, days: int) -> Stats:
         """Activity of the last `days` days. `users` counts users who asked something;
@@ -407,6 +476,16 @@ class Storage:
             await self._db.rollback()
         except sqlite3.Error as exc:  # the connection itself is broken: nothing more to undo
             log.warning("storage: rollback failed (%s: %s)", type(exc).__name__, exc)
+
+    async def _lookup(self, what: str, sql: str, params: tuple[Any, ...]) -> Any:
+        """One value for the conversation path: None when absent or unreadable (logged)."""
+        try:
+            async with self._db.execute(sql, params) as cursor:
+                row = await cursor.fetchone()
+        except sqlite3.Error as exc:
+            log.warning("storage: could not read %s (%s: %s)", what, type(exc).__name__, exc)
+            return None
+        return row[0] if row else None
 
     async def _read(self, what: str, sql: str, params: tuple[Any, ...]) -> list[sqlite3.Row]:
         try:

@@ -15,6 +15,7 @@ ACTIONS = {
     "t": 1,  # a topic's answer: intent id
     "l": 1,  # language choice: zh | en
     "f": 2,  # feedback: message row id, u | d
+    "n": 0,  # none of the offered topics: the hotline and the menu
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from html import escape
 
 from telegram import (
@@ -18,7 +19,7 @@ from telegram import (
 from telegram.constants import ChatType, ParseMode
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
-from ..engine import Reply
+from ..engine import Conversation, Reply
 from ..flood import Verdict
 from ..knowledge.schema import Lang
 from ..services import Services
@@ -98,11 +99,36 @@ def question_for_bot(message: Message, bot_id: int, username: str) -> str | None
     return None
 
 
-async def send_reply(context: ContextTypes.DEFAULT_TYPE, chat_id: int,
+async def send_reply(context: ContextTypes.DEFAULT_TYPE, chat_id: int, user_id: int,
                      reply: Reply, feedback_row: int | None = None,
                      extra: str | None = None) -> Message | None:
-    return await send(context, chat_id, reply_html(reply, extra),
-                      reply_keyboard(reply, feedback_row))
+    """Send a reply; remember the topic of what was sent, for a reply that quotes it."""
+    none_label = services(context).engine.message("none_of_these", reply.lang)
+    sent = await send(context, chat_id, reply_html(reply, extra),
+                      reply_keyboard(reply, feedback_row, none_label=none_label))
+    if sent is not None and reply.intent:
+        await services(context).storage.remember_sent(chat_id, sent.message_id, user_id,
+                                                      reply.intent)
+    return sent
+
+
+async def conversation_of(svc: Services, message: Message, user_id: int,
+                          bot_id: int) -> Conversation:
+    """The conversation so far; quoting one of the bot's answers puts its topic in context."""
+    state = Conversation.from_json(await svc.storage.conversation(message.chat_id, user_id))
+    quoted = message.reply_to_message
+    if quoted is not None and replies_to_bot(message, bot_id):
+        topic = await svc.storage.sent_topic(message.chat_id, quoted.message_id)
+        if topic in svc.engine.kb.answers:
+            state = state.with_topic(topic, state.lang or "zh", time.time())
+    return state
+
+
+async def set_topic(svc: Services, chat_id: int, user_id: int, reply: Reply) -> None:
+    """A menu, deep-link or button answer sets the conversation's topic too."""
+    state = Conversation.from_json(await svc.storage.conversation(chat_id, user_id))
+    await svc.storage.save_conversation(chat_id, user_id,
+                                        state.after(reply, time.time()).to_json())
 
 
 # -- guards ------------------------------------------------------------------------------
@@ -138,10 +164,12 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc, user, chat = services(context), update.effective_user, update.effective_chat
     lang = await ui_lang(svc, user)
     await svc.storage.touch_user(user.id, lang)
+    await svc.storage.clear_conversation(chat.id, user.id)
     if context.args:
         reply = svc.engine.answer(context.args[0].replace("-", "."), lang)
         if reply is not None:
-            await send_reply(context, chat.id, reply)
+            await set_topic(svc, chat.id, user.id, reply)
+            await send_reply(context, chat.id, user.id, reply)
             return
     await send_text(context, chat.id, svc.engine.message("welcome", lang),
                     areas_keyboard(svc.engine, lang))
@@ -151,6 +179,7 @@ async def menu(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Show the areas as buttons."""
     svc = services(context)
     lang = await ui_lang(svc, update.effective_user)
+    await svc.storage.clear_conversation(update.effective_chat.id, update.effective_user.id)
     await say(update, context, "menu_areas", areas_keyboard(svc.engine, lang))
 
 
@@ -179,7 +208,7 @@ async def forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Delete everything stored about the user, and say so."""
     svc, user = services(context), update.effective_user
     lang = await ui_lang(svc, user)  # before forgetting: the saved choice goes too
-    await svc.storage.forget(user.id)
+    await svc.storage.forget(user.id)  # the conversation state goes with everything else
     await send_text(context, update.effective_chat.id, svc.engine.message("forget_done", lang))
 
 
@@ -197,13 +226,15 @@ async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     text = question_for_bot(message, context.bot.id, context.bot.username or "")
     if text is None or user is None:
         return
-    reply = svc.engine.reply(text, await saved_lang(svc, user))
+    state = await conversation_of(svc, message, user.id, context.bot.id)
+    reply, state = svc.engine.converse(text, state, time.time(), await saved_lang(svc, user))
+    await svc.storage.save_conversation(message.chat_id, user.id, state.to_json())
     row = await svc.storage.log_message(user.id, text=text, lang=reply.lang, kind=reply.kind,
                                         intent=reply.intent, score=reply.score)
     extra = None
     if reply.unanswered and await svc.storage.record_unanswered(user.id, row, text, reply.lang):
         extra = svc.engine.message("recorded", reply.lang)  # said only when it is true
-    await send_reply(context, message.chat_id, reply, feedback_row=row, extra=extra)
+    await send_reply(context, message.chat_id, user.id, reply, feedback_row=row, extra=extra)
     await svc.storage.touch_user(user.id, reply.lang)
 
 
@@ -242,7 +273,11 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         reply = engine.answer(pressed.args[0], lang)
         row = await svc.storage.log_message(user.id, text=f"[{pressed.args[0]}]", lang=lang,
                                             kind="answer", intent=pressed.args[0], score=100.0)
-        await send_reply(context, message.chat_id, reply, feedback_row=row)
+        await set_topic(svc, message.chat_id, user.id, reply)
+        await send_reply(context, message.chat_id, user.id, reply, feedback_row=row)
+    elif pressed.action == "n":
+        await send_text(context, message.chat_id, engine.message("fallback", lang),
+                        areas_keyboard(engine, lang))
     elif pressed.action == "l" and pressed.args[0] in ("zh", "en"):
         await svc.storage.set_language(user.id, pressed.args[0])
         notice = engine.message("lang_set", pressed.args[0])

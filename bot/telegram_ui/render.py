@@ -22,15 +22,18 @@ def reply_html(reply: Reply, extra: str | None = None) -> str:
 
 
 def reply_keyboard(reply: Reply, feedback_row: int | None = None,
-                   topics: bool = True) -> InlineKeyboardMarkup | None:
+                   topics: bool = True, none_label: str = "") -> InlineKeyboardMarkup | None:
     """Official links as URL buttons, topics as buttons, then 👍 / 👎 on answers.
 
-    Inline-mode cards are posted in other people's chats: links only (`topics=False`).
+    A clarify that offers topics ends with "none of these" (`none_label`). Inline-mode cards
+    are posted in other people's chats: links only (`topics=False`).
     """
     rows = [[InlineKeyboardButton(f"🔗 {link.title}", url=link.url)] for link in reply.links]
     if topics:
         rows += [[InlineKeyboardButton(f"» {o.title}", callback_data=encode("t", o.intent))]
                  for o in reply.options]
+        if reply.kind == "clarify" and reply.options and none_label:
+            rows.append([InlineKeyboardButton(none_label, callback_data=encode("n"))])
     if reply.kind == "answer" and feedback_row is not None:
         rows.append([
             InlineKeyboardButton("👍", callback_data=encode("f", str(feedback_row), "u")),

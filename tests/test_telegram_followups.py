@@ -1,0 +1,83 @@
+"""Conversations on Telegram, end to end: follow-ups read with the topic in context, quoting an
+answer, menu answers, and what clears the context. Each test uses its own user."""
+
+from __future__ import annotations
+
+import pytest
+from bot_process import BotProcess
+from telegram_support import callback_data, command, press, say, to_chat
+
+
+@pytest.fixture(scope="module")
+def bot(fake, tmp_path_factory):
+    process = BotProcess(fake, tmp_path_factory.mktemp("bot")).start()
+    yield process
+    process.stop()
+
+
+def test_a_follow_up_is_answered_for_the_topic_in_context(fake, bot):
+    first = say(fake, "孩子明年上小学，高新区学位够不够", 301, language_code="zh-hans")
+    assert "学位" in first.params["text"]
+    follow = say(fake, "那怎么申请？", 301, language_code="zh-hans").params["text"]
+    assert "学位" in follow and "申请" in follow
+    # the follow-up opens with the ask, not the same answer again
+    assert follow != first.params["text"]
+
+
+def test_a_follow_up_the_plan_cannot_answer_is_declined_for_that_topic(fake, bot):
+    say(fake, "人才公寓怎么申请", 302)
+    decline = say(fake, "租金一个月多少", 302)
+    text = decline.params["text"]
+    assert "人才公寓" in text and "12345" in text
+    assert "1:t:housing.talent_apartment" in callback_data(decline)
+
+
+def test_a_switch_names_the_new_topic_and_small_talk_keeps_the_old_one(fake, bot):
+    say(fake, "what is the golden panda program", 303)
+    assert "You're welcome" in say(fake, "thanks!", 303).params["text"]
+    assert "Golden Panda" in say(fake, "who can apply?", 303).params["text"]
+    switched = say(fake, "and talent apartments?", 303).params["text"]
+    assert "Talent apartments" in switched
+
+
+def test_quoting_an_answer_puts_its_topic_in_context(fake, bot):
+    panda = say(fake, "金熊猫人才计划是什么", 304)
+    say(fake, "保障性租赁住房怎么申请", 304)
+    quoted = fake.message(304, panda.result["message_id"])
+    reply = say(fake, "申请条件是什么", 304, extra={"reply_to_message": quoted})
+    assert "金熊猫" in reply.params["text"]
+
+
+def test_a_menu_answer_sets_the_topic(fake, bot):
+    command(fake, "/menu", 305)
+    press(fake, "1:a:housing", 305)
+    fake.wait_for_sync("editMessageText", to_chat(305))
+    mark = fake.mark()
+    fake.push_callback("1:t:housing.talent_apartment", user_id=305)
+    fake.wait_for_sync("sendMessage", to_chat(305), after=mark)
+    assert "Talent apartments" in say(fake, "how much is the rent?", 305).params["text"]
+
+
+def test_start_clears_the_context(fake, bot):
+    say(fake, "金熊猫人才计划是什么", 306)
+    command(fake, "/start", 306)
+    back = say(fake, "那怎么申请？", 306).params["text"]
+    assert "金熊猫" not in back and "哪一项" in back
+
+
+def test_in_a_group_each_member_has_their_own_context(fake, bot):
+    group = -1001000000306
+    mention = "@cdht_policy_bot "
+    say(fake, mention + "金熊猫人才计划是什么", 307, chat_id=group, chat_type="group")
+    say(fake, mention + "人才公寓是什么", 308, chat_id=group, chat_type="group")
+    reply = say(fake, mention + "那怎么申请", 307, chat_id=group, chat_type="group")
+    assert "金熊猫" in reply.params["text"]
+
+
+def test_a_clarify_offers_none_of_these_which_leads_to_the_hotline_and_menu(fake, bot):
+    reply = say(fake, "学校", 309)
+    assert "1:t:education.enrollment" in callback_data(reply) and "1:n" in callback_data(reply)
+    mark = fake.mark()
+    fake.push_callback("1:n", user_id=309)
+    sent = fake.wait_for_sync("sendMessage", to_chat(309), after=mark)
+    assert "12345" in sent.params["text"] and "1:a:talent" in callback_data(sent)
