@@ -40,6 +40,7 @@ class Settings:
     admin_ids: frozenset[int] = frozenset()
     database_path: Path = Path("data/bot.sqlite3")
     webhook_url: str = ""
+    webhook_listen: str = "127.0.0.1"  # behind a reverse proxy; 0.0.0.0 to face the internet
     port: int = 8443
     log_level: str = "INFO"
     kb_root: Path = field(default_factory=default_kb_root)
@@ -57,6 +58,7 @@ class Settings:
             admin_ids=_ids(env.get("ADMIN_IDS", "")),
             database_path=Path(env.get("DATABASE_PATH", "").strip() or "data/bot.sqlite3"),
             webhook_url=env.get("WEBHOOK_URL", "").strip(),
+            webhook_listen=env.get("WEBHOOK_LISTEN", "").strip() or "127.0.0.1",
             port=_int("PORT", 8443),
             log_level=(env.get("LOG_LEVEL", "").strip() or "INFO").upper(),
             kb_root=default_kb_root(),

@@ -14,7 +14,7 @@ from pathlib import Path
 from .config import Settings
 from .engine import Engine
 from .flood import FloodGate
-from .knowledge import KnowledgeBaseError, Problem, load_knowledge_base
+from .knowledge import KnowledgeBase, KnowledgeBaseError, Problem, load_knowledge_base
 from .storage import Storage
 
 log = logging.getLogger(__name__)
@@ -22,12 +22,33 @@ WATCHED = ("intents", "content")
 
 
 def _snapshot(root: Path) -> dict[str, float]:
+    """Modification times of the knowledge-base files; a file vanishing mid-scan is skipped."""
     files = {}
     for folder in WATCHED:
         for path in (root / folder).rglob("*"):
-            if path.is_file():
-                files[str(path)] = path.stat().st_mtime
+            try:
+                if path.is_file():
+                    files[str(path)] = path.stat().st_mtime
+            except OSError:
+                continue
     return files
+
+
+@dataclass(frozen=True)
+class Reload:
+    """What a reload did: the problems that refused it, or the intents it changed."""
+
+    problems: list[Problem] = field(default_factory=list)
+    added: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    edited: list[str] = field(default_factory=list)
+
+    @classmethod
+    def between(cls, old: KnowledgeBase, new: KnowledgeBase) -> Reload:
+        before, after = set(old.intents), set(new.intents)
+        edited = [i for i in sorted(before & after) if old.intents[i] != new.intents[i]
+                  or old.answers.get(i) != new.answers.get(i)]
+        return cls(added=sorted(after - before), removed=sorted(before - after), edited=edited)
 
 
 @dataclass
@@ -36,6 +57,7 @@ class Services:
     engine: Engine
     storage: Storage
     flood: FloodGate = field(default_factory=FloodGate)
+    health_reported: bool = False  # a database problem is reported to admins once
     _seen: dict[str, float] = field(default_factory=dict)
 
     @classmethod
@@ -50,7 +72,7 @@ class Services:
     async def close(self) -> None:
         await self.storage.close()
 
-    async def reload(self) -> list[Problem]:
+    async def reload(self) -> Reload:
         """Swap in a freshly validated knowledge base; on problems keep the current one."""
         seen = await asyncio.to_thread(_snapshot, self.settings.kb_root)
         self._seen = seen  # a broken edit is reported once, not at every check
@@ -58,10 +80,10 @@ class Services:
             engine = await asyncio.to_thread(_build_engine, self.settings.kb_root)
         except KnowledgeBaseError as exc:
             log.warning("reload refused, still serving the last good knowledge base:\n%s", exc)
-            return exc.problems
-        self.engine = engine
+            return Reload(problems=exc.problems)
+        old, self.engine = self.engine.kb, engine
         log.info("knowledge base reloaded: %d intents", len(engine.kb.intents))
-        return []
+        return Reload.between(old, engine.kb)
 
     async def changed_on_disk(self) -> bool:
         return await asyncio.to_thread(_snapshot, self.settings.kb_root) != self._seen

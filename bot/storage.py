@@ -16,9 +16,11 @@ better served by "the database is unreadable" than by a report that silently say
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import hmac
 import logging
+import os
 import secrets
 import sqlite3
 import time
@@ -38,8 +40,8 @@ BUSY_TIMEOUT_S = 2.0  # a locked database makes a write wait at most this long, 
 KEY_LENGTH = 32  # hex characters of the HMAC kept as the user key
 TOP_INTENTS = 10
 NO_INTENT = "(none)"  # the `Stats.feedback` key for votes on a reply that had no intent
-KINDS = ("answer", "clarify", "fallback")
-_SECRET_KEY = "user_key_secret"
+_SECRET_KEY = "user_key_secret"  # where versions before 0.2 kept a generated secret
+_CHECK_KEY = "user_key_check"  # HMAC of a constant under the secret the keys were made with
 _DAY_S = 86_400
 
 # Schema migrations, applied in order; `PRAGMA user_version` is the number applied so far.
@@ -110,6 +112,18 @@ MIGRATIONS: list[str] = [
     CREATE INDEX IF NOT EXISTS sent_user ON sent (user_key);
     CREATE INDEX IF NOT EXISTS sent_at ON sent (at);
     """,
+    # 3: every update as it arrives, before Telegram is told it did; `done` once answered.
+    # The body (names already blanked) is cleared when done; the row stays a day, so a
+    # redelivered update is recognised.
+    """
+    CREATE TABLE IF NOT EXISTS inbox (
+        update_id INTEGER PRIMARY KEY,
+        received  REAL NOT NULL,
+        body      TEXT NOT NULL,
+        done      INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX IF NOT EXISTS inbox_pending ON inbox (done, received);
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -128,6 +142,18 @@ class Stats:
     fallback: int
     top_intents: list[tuple[str, int]]  # most asked first, at most 10
     feedback: dict[str, tuple[int, int]]  # intent -> (thumbs up, thumbs down)
+
+
+@dataclass(frozen=True)
+class Day:
+    day: str  # YYYY-MM-DD (UTC)
+    answered: int
+    clarified: int
+    fallback: int
+
+    @property
+    def total(self) -> int:
+        return self.answered + self.clarified + self.fallback
 
 
 @dataclass(frozen=True)
@@ -161,9 +187,15 @@ def _since(days: int) -> float:
 class Storage:
     """The bot's database. Create it with `await Storage.open(path)`; one per process."""
 
-    def __init__(self, db: aiosqlite.Connection, secret: str) -> None:
+    def __init__(self, db: aiosqlite.Connection, secret: str, path: Path,
+                 secret_changed: bool = False) -> None:
         self._db = db
         self._secret = secret.encode()
+        self._box = hmac.new(self._secret, b"cdht-inbox", hashlib.sha256).digest()
+        self.path = path
+        self._inode = _inode(path)
+        # The data was keyed with another secret: it cannot be found (nor forgotten) by user.
+        self.secret_changed = secret_changed
         # One connection is shared by all handlers: the lock keeps each write's statements
         # and its commit together, so one handler cannot commit another's half-done work.
         self._lock = asyncio.Lock()
@@ -171,13 +203,18 @@ class Storage:
     # -- lifecycle -------------------------------------------------------------------------
 
     @classmethod
-    async def open(cls, path: Path | str, *, secret: str = "") -> Storage:
+    async def open(cls, path: Path | str, *, secret: str = "", create: bool = True) -> Storage:
         """Open (creating folders, file and schema, or migrating) the database at `path`.
 
-        Raises StorageError when the file cannot be used: not a database, unreadable, or
-        written by a newer version of the bot (its schema would be misread).
+        Without `secret`, the pseudonym secret is generated once and kept in a file of its own
+        beside the database (mode 0600): a copy of the database alone does not reveal whose
+        rows are whose. `create=False` (the admin reports) refuses a database that does not
+        exist instead of creating an empty one. Raises StorageError when the file cannot be
+        used: missing, not a database, unreadable, or of a newer version of the bot.
         """
         path = Path(path)
+        if not create and not path.is_file():
+            raise StorageError(f"there is no database at {path} (has the bot run here yet?)")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             db = await aiosqlite.connect(path, timeout=BUSY_TIMEOUT_S)
@@ -189,14 +226,18 @@ class Storage:
             await db.execute("PRAGMA synchronous = NORMAL")
             await db.execute("PRAGMA foreign_keys = ON")
             await _migrate(db, path)
-            key = secret or await _stored_secret(db)
+            key = secret or await _secret_file(db, secret_path(path))
+            changed = not await _same_secret(db, key)
         except sqlite3.Error as exc:
             await db.close()
             raise StorageError(f"cannot open the database {path}: {exc}") from exc
         except BaseException:
             await db.close()
             raise
-        return cls(db, key)
+        if changed:
+            log.error("storage: the pseudonym secret is not the one this database was written "
+                      "with (USER_HASH_SECRET changed?): earlier rows cannot be found by user")
+        return cls(db, key, path, changed)
 
     async def close(self) -> None:
         """Close the connection (checkpointing the WAL); safe to call twice."""
@@ -337,11 +378,15 @@ class Storage:
 
         await self._write("remember a sent answer", work)
 
-    async def forget(self, user_id: int) -> int:
-        """Delete everything about the user (profile, messages, votes, unanswered questions);
-        returns the number of rows deleted (0 also when the database failed)."""
+    async def forget(self, user_id: int) -> bool:
+        """Delete everything about the user (profile, messages, votes, unanswered questions,
+        conversations). True only when that surely happened: False when the database failed,
+        or when the secret changed (rows written under the old one cannot be found)."""
+        if self.secret_changed:
+            log.warning("storage: /forget refused: the pseudonym secret changed")
+            return False
         key = self.user_key(user_id)
-        return await self._delete("forget a user", [
+        return None is not await self._delete_all("forget a user", [
             ("DELETE FROM feedback WHERE message_id IN"
              " (SELECT id FROM messages WHERE user_key = ?)", (key,)),
             ("DELETE FROM unanswered WHERE user_key = ?", (key,)),
@@ -350,6 +395,82 @@ class Storage:
             ("DELETE FROM sent WHERE user_key = ?", (key,)),
             ("DELETE FROM users WHERE user_key = ?", (key,)),
         ])
+
+    async def receive(self, update_id: int, body: str) -> bool | None:
+        """Store an update before it is confirmed: True if new, False if already received,
+        None if it could not be stored (it must then not be confirmed)."""
+
+        sealed = self._seal(body)
+
+        async def work(db: aiosqlite.Connection) -> bool:
+            cursor = await db.execute(
+                "INSERT INTO inbox (update_id, received, body) VALUES (?, ?, ?)"
+                " ON CONFLICT (update_id) DO NOTHING", (update_id, time.time(), sealed))
+            return cursor.rowcount > 0
+
+        return await self._write("store an update", work)
+
+    async def done(self, update_id: int) -> None:
+        """An update is answered: keep only its id (a redelivery is then recognised)."""
+
+        async def work(db: aiosqlite.Connection) -> None:
+            await db.execute("UPDATE inbox SET done = 1, body = '' WHERE update_id = ?",
+                             (update_id,))
+
+        await self._write("mark an update done", work)
+
+    async def pending(self, since: float) -> tuple[list[tuple[int, str]], int]:
+        """Updates stored but not answered: those received after `since` (to answer now),
+        and how many older ones were given up (marked done)."""
+        try:
+            async with self._db.execute(
+                "SELECT update_id, body FROM inbox WHERE done = 0 AND received >= ?"
+                " ORDER BY update_id", (since,)) as cursor:
+                rows = await cursor.fetchall()
+        except sqlite3.Error as exc:
+            log.warning("storage: could not read pending updates (%s)", exc)
+            return [], 0
+        fresh = []
+        for update_id, sealed in rows:
+            body = self._unseal(str(sealed))
+            if body is None:  # sealed under another secret: it cannot be answered now
+                await self.done(int(update_id))
+            else:
+                fresh.append((int(update_id), body))
+
+        async def work(db: aiosqlite.Connection) -> int:
+            cursor = await db.execute("UPDATE inbox SET done = 1, body = '' WHERE done = 0"
+                                      " AND received < ?", (since,))
+            return max(cursor.rowcount, 0)
+
+        return fresh, await self._write("give up stale updates", work) or 0
+
+    def _seal(self, text: str) -> str:
+        """An update as stored until answered: encrypted (AES-GCM, under a key derived from
+        the pseudonym secret), so the database never holds a user id in the clear."""
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+        nonce = secrets.token_bytes(12)
+        return base64.b64encode(nonce + AESGCM(self._box).encrypt(nonce, text.encode(), None)
+                                ).decode("ascii")
+
+    def _unseal(self, sealed: str) -> str | None:
+        from cryptography.exceptions import InvalidTag
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+        try:
+            raw = base64.b64decode(sealed)
+            return AESGCM(self._box).decrypt(raw[:12], raw[12:], None).decode()
+        except (ValueError, InvalidTag):
+            return None
+
+    def health(self) -> str | None:
+        """What is wrong with the database file under the running bot, if anything."""
+        if not self.path.exists():
+            return f"the database file {self.path} was deleted while the bot runs"
+        if self._inode is not None and _inode(self.path) != self._inode:
+            return f"the database file {self.path} was replaced while the bot runs"
+        return None
 
     async def purge_older_than(self, days: int) -> int:
         """Delete logged messages, unanswered questions and votes older than `days` (a vote
@@ -362,6 +483,7 @@ class Storage:
             # a newer unanswered row linked to an old message loses the link (ON DELETE SET NULL)
             ("DELETE FROM messages WHERE at < ?", (cutoff,)),
             ("DELETE FROM sent WHERE at < ?", (cutoff,)),
+            ("DELETE FROM inbox WHERE done = 1 AND received < ?", (time.time() - _DAY_S,)),
             # a conversation's topic expires within the hour: a day-old state is only clutter
             ("DELETE FROM conversations WHERE at < ?", (time.time() - _DAY_S,)),
         ])
@@ -423,6 +545,27 @@ class Storage:
             feedback={intent: (up, down) for intent, up, down in votes},
         )
 
+    async def top_intents(self, days: int, limit: int) -> list[str]:
+        """The most answered topics of the last `days` days (inline mode's empty query)."""
+        try:
+            rows = await self._read(
+                "top intents", "SELECT intent, COUNT(*) AS n FROM messages WHERE at >= ? AND"
+                " kind = 'answer' AND intent IS NOT NULL AND intent NOT LIKE 'meta.%'"
+                " GROUP BY intent ORDER BY n DESC, intent LIMIT ?", (_since(days), limit))
+        except StorageError as exc:
+            log.warning("storage: %s", exc)
+            return []
+        return [intent for intent, _ in rows]
+
+    async def daily(self, days: int) -> list[Day]:
+        """Questions per day (UTC) and how they were answered, oldest first."""
+        rows = await self._read(
+            "questions per day",
+            "SELECT CAST(at / 86400 AS INTEGER) AS d, SUM(kind = 'answer'),"
+            " SUM(kind = 'clarify'), SUM(kind = 'fallback') FROM messages WHERE at >= ?"
+            " GROUP BY d ORDER BY d", (_since(days),))
+        return [Day(_utc(d * _DAY_S).date().isoformat(), a, c, f) for d, a, c, f in rows]
+
     async def unanswered(self, days: int) -> list[UnansweredRow]:
         """Questions the bot could not answer in the last `days` days, newest first."""
         rows = await self._read(
@@ -462,6 +605,12 @@ class Storage:
             return result
 
     async def _delete(self, what: str, statements: Iterable[tuple[str, tuple[Any, ...]]]) -> int:
+        """Run the statements as one transaction; the rows deleted (0 also on a fault)."""
+        return await self._delete_all(what, statements) or 0
+
+    async def _delete_all(self, what: str,
+                          statements: Iterable[tuple[str, tuple[Any, ...]]]) -> int | None:
+        """Like _delete, but None when it failed (a caller that must not claim success)."""
         async def work(db: aiosqlite.Connection) -> int:
             deleted = 0
             for sql, params in statements:
@@ -469,7 +618,7 @@ class Storage:
                 deleted += max(cursor.rowcount, 0)
             return deleted
 
-        return await self._write(what, work) or 0
+        return await self._write(what, work)
 
     async def _rollback(self) -> None:
         try:
@@ -515,17 +664,57 @@ async def _migrate(db: aiosqlite.Connection, path: Path) -> None:
             raise
 
 
-async def _stored_secret(db: aiosqlite.Connection) -> str:
-    """The secret kept in `meta`, generated on first use; a racing process keeps the first."""
+def secret_path(database: Path) -> Path:
+    """Where a generated pseudonym secret is kept: beside the database, never inside it."""
+    return database.with_name(database.name + ".secret")
+
+
+def _inode(path: Path) -> int | None:
+    try:
+        return path.stat().st_ino
+    except OSError:
+        return None
+
+
+async def _secret_file(db: aiosqlite.Connection, path: Path) -> str:
+    """The generated secret, from its 0600 file; created once (a racing process keeps the
+    first). A secret that an earlier version kept in the database is moved to the file."""
+    try:
+        return path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        raise StorageError(f"cannot read the pseudonym secret {path}: {exc}") from exc
+    async with db.execute("SELECT value FROM meta WHERE key = ?", (_SECRET_KEY,)) as cursor:
+        row = await cursor.fetchone()
+    value = row[0] if row else secrets.token_hex(32)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process was first: use its secret
+        return path.read_text(encoding="ascii").strip()
+    except OSError as exc:
+        raise StorageError(f"cannot write the pseudonym secret {path}: {exc}") from exc
+    with os.fdopen(fd, "w", encoding="ascii") as out:
+        out.write(value)
+    if row:
+        await db.execute("DELETE FROM meta WHERE key = ?", (_SECRET_KEY,))
+        await db.commit()
+    log.warning("storage: generated the pseudonym secret in %s (mode 0600); in production set "
+                "USER_HASH_SECRET instead, and keep either out of backups of the database",
+                path)
+    return value
+
+
+async def _same_secret(db: aiosqlite.Connection, secret: str) -> bool:
+    """Whether `secret` is the one the rows were keyed with (recorded on first use)."""
+    check = hmac.new(secret.encode(), b"cdht-check", hashlib.sha256).hexdigest()[:16]
     query = "SELECT value FROM meta WHERE key = ?"
-    async with db.execute(query, (_SECRET_KEY,)) as cursor:
+    async with db.execute(query, (_CHECK_KEY,)) as cursor:
         row = await cursor.fetchone()
     if row is None:  # written once, so a normal restart opens without writing anything
-        await db.execute(
-            "INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)",
-            (_SECRET_KEY, secrets.token_hex(32)),
-        )
+        await db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)",
+                         (_CHECK_KEY, check))
         await db.commit()
-        async with db.execute(query, (_SECRET_KEY,)) as cursor:
+        async with db.execute(query, (_CHECK_KEY,)) as cursor:
             row = await cursor.fetchone()
-    return row[0]
+    return bool(row) and row[0] == check

@@ -94,6 +94,7 @@ KNOWN_METHODS = (
     "getMe", "getUpdates", "deleteWebhook", "setWebhook", "getWebhookInfo", "sendMessage",
     "editMessageText", "editMessageReplyMarkup", "deleteMessage", "answerCallbackQuery",
     "answerInlineQuery", "setMyCommands", "deleteMyCommands", "getMyCommands", "sendDocument",
+    "sendPhoto",
     "sendChatAction", "getFile", "close", "logOut", "setMyDescription", "setMyShortDescription",
     "setMyName", "setChatMenuButton",
 )
@@ -914,45 +915,64 @@ class FakeBotAPI:
             if not 1 <= len(str(cmd.get("description", ""))) <= 256:
                 raise _bad("command description must be non-empty and at most 256 "
                            "characters")
-        self.commands[params.get("language_code") or None] = commands
+        self.commands[self._commands_key(params)] = commands
         return True
 
+    @staticmethod
+    def _commands_key(params: dict) -> str | None:
+        """Menus by scope: a chat's own ("chat:42"), else by language code (None: default)."""
+        scope = params.get("scope")
+        if isinstance(scope, dict) and scope.get("type") == "chat":
+            return f"chat:{scope.get('chat_id')}"
+        return params.get("language_code") or None
+
     def _m_deleteMyCommands(self, params: dict, files: dict, names: dict) -> bool:
-        self.commands.pop(params.get("language_code") or None, None)
+        self.commands.pop(self._commands_key(params), None)
         return True
 
     def _m_getMyCommands(self, params: dict, files: dict, names: dict) -> list:
-        return list(self.commands.get(params.get("language_code") or None, []))
+        return list(self.commands.get(self._commands_key(params), []))
 
     def _m_sendDocument(self, params: dict, files: dict, names: dict) -> dict:
+        return self._send_file(params, files, names, "document")
+
+    def _m_sendPhoto(self, params: dict, files: dict, names: dict) -> dict:
+        return self._send_file(params, files, names, "photo")
+
+    def _send_file(self, params: dict, files: dict, names: dict, field: str) -> dict:
         chat_id = self._chat_id(params)
         caption = params.get("caption")
         if caption is not None:
             caption = _visible_text(caption, params.get("parse_mode"))
             if len(caption) > MAX_CAPTION:
                 raise _bad("message caption is too long")
-        if "document" in files:
-            content, file_name = files["document"], names.get("document") or "document"
-        elif isinstance(params.get("document"), str) and params["document"].startswith(
-                "attach://") and params["document"][9:] in files:
-            part = params["document"][9:]
-            content, file_name = files[part], names.get(part) or "document"
-        elif isinstance(params.get("document"), str) and params["document"] in self._files:
-            path, content = self._files[params["document"]]
+        value = params.get(field)
+        if field in files:
+            content, file_name = files[field], names.get(field) or field
+        elif isinstance(value, str) and value.startswith("attach://") and value[9:] in files:
+            content, file_name = files[value[9:]], names.get(value[9:]) or field
+        elif isinstance(value, str) and value in self._files:
+            path, content = self._files[value]
             file_name = path.rsplit("/", 1)[-1]
-        elif isinstance(params.get("document"), str) and params["document"]:
+        elif isinstance(value, str) and value:
             raise _bad("wrong file identifier/HTTP URL specified")
         else:
-            raise _bad("there is no document in the request")
+            raise _bad(f"there is no {field} in the request")
         if not content:
             raise _bad("file must be non-empty")
+        if field == "photo" and not content.startswith(b"\x89PNG") and not content.startswith(
+                b"\xff\xd8"):
+            raise _bad("IMAGE_PROCESS_FAILED")
         number = next(self._file_counter)
-        file_id = f"DOC{number:06d}"
-        self._files[file_id] = (f"documents/file_{number}_{file_name}", content)
-        document = {"file_id": file_id, "file_unique_id": f"U{file_id}", "file_name": file_name,
-                    "file_size": len(content)}
+        file_id = f"{field[:3].upper()}{number:06d}"
+        self._files[file_id] = (f"{field}s/file_{number}_{file_name}", content)
+        described = {"file_id": file_id, "file_unique_id": f"U{file_id}", "file_size": len(content)}
+        if field == "document":
+            described["file_name"] = file_name
+        else:
+            described = [{**described, "width": 720, "height": 420}]  # type: ignore[assignment]
         extras = self._reply_extras(params, chat_id, self._messages)
-        content_fields: dict[str, Any] = {"document": document, **extras}
+        content_fields: dict[str, Any] = {field: described, **extras}
         if caption is not None:
             content_fields["caption"] = caption
         message = self._store_bot_message(chat_id, content_fields)

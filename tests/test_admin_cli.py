@@ -53,7 +53,7 @@ def test_stats_and_unanswered_read_the_bots_database(tmp_path):
 
 
 def test_stale_lists_nothing_for_freshly_reviewed_answers_and_all_for_a_zero_window():
-    assert "Nothing to show" in policybot("stale").stdout
+    assert "none was last reviewed" in policybot("stale").stdout
     every = policybot("stale", env={"STALE_DAYS": "-1"}).stdout.splitlines()
     assert len(every) == 1 + 77
 

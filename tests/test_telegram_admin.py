@@ -84,7 +84,7 @@ def test_stats_show_questions_users_shares_top_topics_and_feedback(fake, bot):
 
 
 def test_unanswered_groups_similar_questions_most_frequent_first(fake, bot):
-    for uid, q in ((405, "how to fix a bicycle chain"), (406, "how do I fix my bike chain"),
+    for uid, q in ((405, "how to fix a bicycle chain"), (406, "how do I fix my bicycle chain"),
                    (407, "fixing a bicycle chain?"), (408, "how do I grow tomatoes on a balcony")):
         assert "recorded" in say(fake, q, uid).params["text"]
     text = command(fake, "/unanswered", ADMIN).params["text"]
@@ -142,7 +142,13 @@ def test_forget_deletes_everything_about_the_user_and_nothing_else(fake, bot):
         return dump.count(user_key(uid)) + dump.count(f"'{uid}'")
 
     assert mentions(411) > 0 and "users" in tables
-    assert "deleted" in command(fake, "/forget", 411).params["text"]
+    confirm = command(fake, "/forget", 411)
+    assert set(callback_data(confirm)) == {"1:x:y", "1:x:n"}
+    assert mentions(411) > 0  # nothing is deleted before the user confirms
+    mark = fake.mark()
+    fake.push_callback("1:x:y", user_id=411)
+    assert "deleted" in fake.wait_for_sync("editMessageText", to_chat(411), after=mark
+                                           ).params["text"]
     assert mentions(411) == 0
     assert mentions(412) > 0
     with sqlite3.connect(bot.database) as db:

@@ -3,6 +3,9 @@ fake Bot API server on 127.0.0.1. Each test uses its own user so tests do not sh
 
 from __future__ import annotations
 
+import re
+import time
+
 import pytest
 from bot_process import BotProcess
 from fake_bot_api import STICKER, TOKEN
@@ -59,7 +62,7 @@ def test_help_and_about_explain_the_bot_and_its_limits(fake, bot):
 
 def test_lang_is_remembered_and_decides_the_reply_language(fake, bot):
     prompt = command(fake, "/lang", 106)
-    assert set(callback_data(prompt)) == {"1:l:zh", "1:l:en"}
+    assert set(callback_data(prompt)) == {"1:l:zh", "1:l:zh-hant", "1:l:en"}
     press(fake, "1:l:zh", 106)
     assert say(fake, "talent apartment", 106).params["text"].count("人才公寓") >= 1
     command(fake, "/lang", 106, args="en")
@@ -165,18 +168,20 @@ def test_a_non_admin_cannot_use_admin_commands(fake, bot):
         assert "don't know that command" in command(fake, name, 122).params["text"]
 
 
-def test_too_many_messages_get_one_notice_then_silence(fake, bot):
+def test_a_burst_gets_one_notice_saying_when_to_come_back_then_answers_again(fake, bot):
     mark = fake.mark()
     for i in range(14):
         fake.push_message(f"金熊猫 {i}", user_id=123)
-    fake.wait_for_sync("sendMessage", lambda c: "wait" in c.params.get("text", ""), after=mark)
-    import time
-
+    notice = fake.wait_for_sync("sendMessage", lambda c: "wait" in c.params.get("text", ""),
+                                after=mark)
+    seconds = int(re.search(r"wait (\d+) seconds", notice.params["text"]).group(1))
     time.sleep(1.0)
     sent = [c for c in fake.calls[mark:] if c.method == "sendMessage"
             and c.params.get("chat_id") == 123]
     assert sum("wait" in c.params["text"] for c in sent) == 1
-    assert len(sent) == 11  # ten answers and one notice
+    assert len(sent) == 9  # eight answers (the burst a person may send) and one notice
+    time.sleep(seconds)
+    assert "Golden Panda" in say(fake, "golden panda", 123).params["text"]
 
 
 def test_the_token_never_appears_in_the_logs(fake, bot):

@@ -57,7 +57,8 @@ class Composer:
             body += "\n\n" + self.message("source", lang, passage=answer.plan)
         return Reply(kind="answer", lang=lang, text=lead + body, intent=intent, score=score,
                      title=title, links=self.links(answer.links, lang),
-                     options=[Option(f, self.kb.title(f, lang)) for f in answer.follow_ups])
+                     options=[Option(f, self.kb.title(f, lang)) for f in answer.follow_ups],
+                     small_talk=answer.small_talk)
 
     def decline(self, request: str, intent: str | None, score: float, lang: Lang) -> Reply:
         """What the bot cannot do or tell, why, and where to go for that topic."""

@@ -21,7 +21,7 @@ MAX_TOPICS = 3
 @dataclass(frozen=True)
 class Conversation:
     topics: tuple[str, ...] = ()  # recent topics, the one in context first
-    lang: Lang | None = None  # the language of the last reply
+    lang: str | None = None  # the display language of the last reply
     at: float = 0.0  # when the topic was last set or talked around (seconds since the epoch)
 
     def topic(self, now: float, ttl: float) -> str | None:
@@ -51,7 +51,7 @@ class Conversation:
         try:
             data = json.loads(raw) if raw else {}
             topics = tuple(str(t) for t in data.get("topics", ()))[:MAX_TOPICS]
-            lang = data.get("lang") if data.get("lang") in ("zh", "en") else None
+            lang = data.get("lang") if isinstance(data.get("lang"), str) else None
             return cls(topics, lang, float(data.get("at", 0.0)))
         except (ValueError, TypeError, AttributeError):
             return cls()

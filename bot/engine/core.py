@@ -7,17 +7,27 @@ so what `policybot ask` prints is what a Telegram user reads.
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+
 from ..knowledge.base import KnowledgeBase
-from ..knowledge.schema import Lang, MatchingFile
+from ..knowledge.schema import LANGS, MatchingFile
 from ..matching.index import Matcher
 from ..matching.language import detect_language
-from ..matching.normalize import normalize
+from ..matching.normalize import is_traditional, normalize, term_prefix
 from ..understanding import Reader
 from ..understanding.patterns import compact
 from .compose import Composer
 from .conversation import Conversation, in_context
 from .decide import Reading, decide
+from .display import Displays
 from .replies import Reply
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    key: str  # an area, or the intent that opens a topic
+    title: str
 
 
 class Engine:
@@ -28,6 +38,7 @@ class Engine:
         self.matcher = Matcher(kb)
         self.reader = Reader(kb.understanding, self._content)
         self.compose = Composer(kb)
+        self.displays = Displays(kb)
         self.context_seconds = kb.understanding.conversation.expire_minutes * 60.0
         self._places = {iid: [compact(normalize(p)) for p in intent.places]
                         for iid, intent in kb.intents.items() if intent.places}
@@ -42,7 +53,8 @@ class Engine:
     def read(self, text: str) -> Reading:
         """Normalise (long input cut first, so time per message stays bounded), detect the
         language, rank the intents and understand what is asked."""
-        plain = normalize((text or "")[: self.kb.matching.max_input_chars])
+        raw = (text or "")[: self.kb.matching.max_input_chars]
+        plain = normalize(raw)
         normalized = self.matcher.rewrite(plain)
         language = detect_language(normalized)
         if language not in ("zh", "en"):
@@ -53,57 +65,122 @@ class Engine:
         for place in understood.origins:
             asked = asked.replace(self.matcher.normalize(place), " ")
         ranked = self.matcher.rank(self.matcher.prepare(asked))
-        return Reading(normalized, language, ranked, understood)
+        return Reading(normalized, language, ranked, understood, is_traditional(raw))
 
-    def reply(self, text: str, lang: Lang | None = None) -> Reply:
-        """Answer a message read on its own; `lang` is the user's explicit choice, if any."""
-        return self.respond(self.read(text), lang)
+    def reply(self, text: str, lang: str | None = None, prefer: str | None = None) -> Reply:
+        """Answer a message read on its own. `lang` is the user's explicit choice of display
+        language, if any; `prefer` the one their app is set to (zh-hant for a zh-TW phone)."""
+        return self.respond(self.read(text), lang, prefer=prefer)
 
     def converse(self, text: str, conversation: Conversation, now: float,
-                 lang: Lang | None = None) -> tuple[Reply, Conversation]:
+                 lang: str | None = None, prefer: str | None = None,
+                 ) -> tuple[Reply, Conversation]:
         """Answer the next message of a conversation and return the conversation after it."""
         reading = self.read(text)
-        reply = self.respond(reading, lang or (None if reading.language in ("zh", "en")
-                                               else conversation.lang))
+        wrote = reading.language in ("zh", "en")
+        reply = self.respond(reading, lang or (None if wrote else conversation.lang), prefer)
         topic = conversation.topic(now, self.context_seconds)
         if topic is not None and topic in self.kb.answers:
-            reply = in_context(reply, reading, topic, self.compose,
-                               self.kb.understanding.conversation)
+            reply = self.displays.localize(
+                in_context(reply, reading, topic, self.compose,
+                           self.kb.understanding.conversation), reply.display)
         return reply, conversation.after(reply, now)
 
-    def respond(self, reading: Reading, lang: Lang | None = None,
+    def respond(self, reading: Reading, lang: str | None = None, prefer: str | None = None,
                 settings: MatchingFile | None = None) -> Reply:
         """The reply to a reading, by the YAML thresholds (or by `settings`, which is how
         `eval --sweep` tries others without reading every question again)."""
-        if reading.language is None:
-            return self.compose.notice("empty", lang or "zh")
-        if reading.language == "other":
-            return self.compose.notice("unsupported_language", lang or "en")
-        return decide(reading, lang or reading.language, settings or self.kb.matching,
-                      self.compose, self._covers_place)
+        d = self.displays
+        if reading.language not in ("zh", "en"):
+            fallback = d.default if reading.language is None else d.others
+            display = lang if d.known(lang) else prefer if d.known(prefer) else fallback
+            key = "empty" if reading.language is None else "unsupported_language"
+            return d.localize(self.compose.notice(key, d.content(display)), display)
+        display = lang if d.known(lang) else d.for_message(reading.language, reading.traditional,
+                                                           prefer)
+        reply = decide(reading, d.content(display), settings or self.kb.matching,
+                       self.compose, self._covers_place)
+        return d.localize(reply, display)
 
-    def suggest(self, text: str, lang: Lang | None = None, limit: int = 5) -> list[Reply]:
+    def suggest(self, text: str, lang: str | None = None, limit: int = 5) -> list[Reply]:
         """Answers of the few best topics (inline mode), never below the clarify threshold."""
         reading = self.read(text)
         place = reading.understood.place
         if not reading.ranked or (place and not self._covers_place(reading, place)):
             return []
-        reply_lang: Lang = lang or reading.language
-        return [self.compose.answer(c.intent, c.score, reply_lang) for c in reading.ranked[:limit]
-                if c.score >= self.kb.matching.clarify_threshold]
+        d = self.displays
+        display = lang if d.known(lang) else d.for_message(reading.language, reading.traditional,
+                                                           None)
+        return [d.localize(self.compose.answer(c.intent, c.score, d.content(display)), display)
+                for c in reading.ranked[:limit] if c.score >= self.kb.matching.clarify_threshold]
 
-    def answer(self, intent_id: str, lang: Lang) -> Reply | None:
+    def answer(self, intent_id: str, lang: str) -> Reply | None:
         """The answer of a known intent (menus, deep links, clarify buttons)."""
         if intent_id not in self.kb.answers:
             return None
-        return self.compose.answer(intent_id, 100.0, lang)
+        d = self.displays
+        return d.localize(self.compose.answer(intent_id, 100.0, d.content(lang)), lang)
 
-    def message(self, key: str, lang: Lang, **fields: str) -> str:
-        """An interface string from content/messages.yaml, placeholders filled."""
-        return self.compose.message(key, lang, **fields)
+    def message(self, key: str, lang: str, **fields: str) -> str:
+        """An interface string from content/messages.yaml in display language `lang`."""
+        d = self.displays
+        return d.convert(self.compose.message(key, d.content(lang), **fields), lang)
 
-    def hotline(self, lang: Lang) -> str:
-        return self.compose.hotline(lang)
+    def title(self, intent: str, lang: str) -> str:
+        d = self.displays
+        return d.convert(self.kb.title(intent, d.content(lang)), lang)
+
+    def areas(self, lang: str) -> list[MenuItem]:
+        """The menu's areas, in display language `lang`."""
+        d = self.displays
+        return [MenuItem(key, d.text(self.kb.areas[key], lang))
+                for key in self.kb.menu_areas()]
+
+    def topics(self, area: str, lang: str) -> list[MenuItem]:
+        """An area's topics, each keyed by the intent that opens it."""
+        d, kb = self.displays, self.kb
+        return [MenuItem(kb.intents_of_topic(t.id)[0], d.text(t, lang))
+                for t in kb.topics_of_area(area) if kb.intents_of_topic(t.id)]
+
+    def default_topics(self) -> list[str]:
+        """The first topic of every menu area: what an empty inline query shows."""
+        return [self.topics(area, self.displays.default)[0].key
+                for area in self.kb.menu_areas()]
+
+    def find_topics(self, typed: str, lang: str, limit: int) -> list[str]:
+        """Topics as you type (inline mode): those whose title or keywords hold what was typed
+        (an English word's beginning: "gold" finds Golden Panda), then the topics the text
+        best matches as a question."""
+        query = self.matcher.normalize(typed)
+        if not query:
+            return []
+        pattern = re.compile(term_prefix(query))
+        titled: list[str] = []
+        keyed: list[str] = []
+        for intent_id, intent in self.kb.intents.items():
+            if intent_id.startswith("meta."):
+                continue
+            titles = [self.kb.title(intent_id, c) for c in LANGS]
+            if any(pattern.search(self.matcher.normalize(t)) for t in titles):
+                titled.append(intent_id)
+            elif any(pattern.search(self.matcher.normalize(k)) for k in intent.keywords):
+                keyed.append(intent_id)
+        found = titled + keyed
+        reading = self.read(typed)
+        found += [c.intent for c in reading.ranked
+                  if c.score >= self.kb.matching.clarify_threshold and c.intent not in found
+                  and not c.intent.startswith("meta.")]
+        return found[:limit]
+
+    def meaning(self, text: str) -> str:
+        """A question reduced to what it means (繁→简, synonyms, typos corrected, request kinds
+        and aspects named by concept), so that /unanswered groups "签证 办理" with "签证怎么办"."""
+        labels, rest = self.reader.concepts(self.matcher.rewrite(normalize(text)))
+        words = self.matcher.content_words(rest).split()
+        return " ".join(sorted({*labels, *words}))
+
+    def area_title(self, area: str, lang: str) -> str:
+        return self.displays.text(self.kb.areas[area], lang)
 
     def _covers_place(self, reading: Reading, place: str) -> bool:
         """Whether the best topic is itself about a place the message names (北京中关村 in the

@@ -31,6 +31,7 @@ class Reading:
     language: str | None  # "zh", "en", "other" (a language we do not speak) or None (no words)
     ranked: list[Candidate]
     understood: Understanding = field(default_factory=Understanding)
+    traditional: bool = False  # written in traditional characters (繁體)
 
     @property
     def top(self) -> Candidate:

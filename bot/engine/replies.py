@@ -36,6 +36,8 @@ class Reply:
     options: list[Option] = field(default_factory=list)
     unanswered: bool = False  # a real question we had no answer for: worth showing the team
     request: str | None = None  # the kind of request declined, focused on or asked back
+    small_talk: bool = False  # greetings, thanks, goodbyes: a short plain text, no controls
+    display: str = ""  # the language the user reads it in (zh-hant for 繁體); `lang` is its content
 
     def to_json(self, question: str) -> dict:
         data = asdict(self)

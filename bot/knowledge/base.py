@@ -13,6 +13,7 @@ from .schema import (
     Hotline,
     Intent,
     Lang,
+    Language,
     Link,
     MatchingFile,
     Messages,
@@ -41,6 +42,9 @@ class KnowledgeBase:
     matching: MatchingFile
     understanding: UnderstandingFile
     emergency_numbers: dict[str, EmergencyNumber]
+    languages: dict[str, Language]
+    default_language: str
+    other_language: str
     plan: str
     where: dict[str, Location] = field(default_factory=dict, repr=False)
 

@@ -32,6 +32,16 @@ _PLACEHOLDERS = {
     "emergency_number": {"number", "service"},
     "silent_on": {"aspects"},
     "brief": {"title", "passage"},
+    "about": {"days", "version"},
+    "flood": {"seconds"},
+    "group_start": {"username"},
+    "admin_days_usage": {"command"},
+    "admin_added": {"count", "ids"},
+    "admin_removed": {"count", "ids"},
+    "admin_edited": {"count", "ids"},
+    "admin_job_failed": {"error"},
+    "admin_db_problem": {"problem"},
+    "admin_stale_none": {"count", "days"},
     "admin_stale": {"days"},
 }
 
@@ -311,6 +321,25 @@ def answers_are_short(kb: KnowledgeBase) -> Iterator[Problem]:
                                f"keep it under {MAX_ANSWER[lang]} {unit}", severity="warning")
 
 
+def languages_are_consistent(kb: KnowledgeBase) -> Iterator[Problem]:
+    """Every content language readable as is, the defaults known, no Telegram code twice."""
+    where = "content/languages.yaml"
+    for name in ("default_language", "other_language"):
+        if getattr(kb, name) not in kb.languages:
+            yield Problem(where, None, f"{getattr(kb, name)!r} is not one of the languages",
+                          f"use one of {sorted(kb.languages)}")
+    for lang in LANGS:
+        if not any(s.content == lang and s.convert is None for s in kb.languages.values()):
+            yield Problem(where, None, f"no language shows {lang} content as written",
+                          f"add a language with content: {lang} and no convert")
+    seen: dict[str, str] = {}
+    for code, spec in kb.languages.items():
+        for tg in spec.telegram:
+            if seen.setdefault(tg, code) != code:
+                yield Problem(where, None, f"Telegram code {tg} picks both {seen[tg]} and {code}",
+                              "keep it under one language")
+
+
 ERROR_CHECKS: list[Callable[[KnowledgeBase], Iterator[Problem]]] = [
     every_intent_has_an_answer,
     areas_are_known,
@@ -332,6 +361,7 @@ ERROR_CHECKS: list[Callable[[KnowledgeBase], Iterator[Problem]]] = [
     emergency_numbers_are_known,
     silent_on_and_covers_are_known,
     silent_on_is_true,
+    languages_are_consistent,
 ]
 
 

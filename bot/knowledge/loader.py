@@ -142,7 +142,8 @@ def load_knowledge_base(root: Path, *, check: bool = True) -> KnowledgeBase:
     failures: list[KnowledgeBaseError] = []
     where: dict[str, Location] = {}
     single: dict[str, Any] = {}
-    for kind in ("links", "facts", "topics", "messages", "matching", "understanding"):
+    for kind in ("links", "facts", "topics", "messages", "matching", "understanding",
+                 "languages"):
         try:
             data, single[kind] = read_file(content / f"{kind}.yaml", FILE_MODELS[kind], root)
         except KnowledgeBaseError as exc:
@@ -180,6 +181,9 @@ def load_knowledge_base(root: Path, *, check: bool = True) -> KnowledgeBase:
         matching=single["matching"],
         understanding=single["understanding"],
         emergency_numbers={n.number: n for n in single["facts"].emergency_numbers},
+        languages=single["languages"].languages,
+        default_language=single["languages"].default,
+        other_language=single["languages"].others,
         plan=plan,
         where=where,
     )

@@ -7,12 +7,12 @@ editors can check YAML while they type.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-Lang = Literal["zh", "en"]
-LANGS: tuple[Lang, ...] = ("zh", "en")
+Lang = Literal["zh", "en"]  # the languages content is written in: the fields of LangText
+LANGS: tuple[Lang, ...] = get_args(Lang)
 
 IntentId = Annotated[
     str,
@@ -81,6 +81,9 @@ class Answer(_Model):
     links: list[str] = Field(default_factory=list, description="Keys of content/links.yaml")
     follow_ups: list[IntentId] = Field(default_factory=list, max_length=4)
     facts: list[str] = Field(default_factory=list, description="Ids of content/facts.yaml")
+    small_talk: bool = Field(
+        default=False, description="Greetings, thanks, goodbyes: shown as a short plain text, "
+        "without title, links or feedback buttons")
     covers: list[str] = Field(
         default_factory=list,
         description="Request kinds (where, when, eligibility, ...) this answer's text itself "
@@ -157,7 +160,7 @@ class Messages(_Model):
 
     welcome: LangText
     help: LangText
-    about: LangText
+    about: LangText = Field(description="{days} of retention, {version}")
     fallback: LangText = Field(description="No answer: {hotline} is filled in")
     other_place: LangText = Field(description="A question about another city: {place}")
     clarify: LangText
@@ -176,11 +179,32 @@ class Messages(_Model):
     recorded: LangText
     button_expired: LangText
     non_text: LangText
-    flood: LangText
+    flood: LangText = Field(description="{seconds} to wait")
     error: LangText
     unknown_command: LangText
     forget_done: LangText
-    inline_hint: LangText
+    forget_confirm: LangText
+    forget_yes: LangText
+    forget_no: LangText
+    forget_kept: LangText
+    forget_failed: LangText
+    share: LangText
+    main_menu: LangText
+    open_in_bot: LangText
+    group_start: LangText = Field(description="{username}: how to ask in a group")
+    bot_description: LangText
+    bot_short_description: LangText
+    help_admin: LangText
+    admin_private_only: LangText
+    admin_stats_usage: LangText
+    admin_days_usage: LangText = Field(description="{command}")
+    admin_added: LangText = Field(description="{count} {ids}")
+    admin_removed: LangText = Field(description="{count} {ids}")
+    admin_edited: LangText = Field(description="{count} {ids}")
+    admin_unchanged: LangText
+    admin_job_failed: LangText = Field(description="{error}")
+    admin_db_problem: LangText = Field(description="{problem}")
+    admin_stale_none: LangText = Field(description="{count} {days}")
     decline_topic: LangText = Field(description="{reason} {title} {hotline}")
     decline_general: LangText = Field(description="{reason} {hotline}")
     emergency: LangText = Field(description="{numbers}: the emergency numbers, first")
@@ -195,6 +219,11 @@ class Messages(_Model):
     cmd_lang: LangText
     cmd_about: LangText
     cmd_forget: LangText
+    cmd_reload: LangText
+    cmd_stats: LangText
+    cmd_unanswered: LangText
+    cmd_export: LangText
+    cmd_stale: LangText
     admin_reloaded: LangText = Field(description="{count}")
     admin_reload_failed: LangText
     admin_stats: LangText = Field(
@@ -206,6 +235,27 @@ class Messages(_Model):
     admin_stale: LangText = Field(description="{days}")
     admin_nothing: LangText
     admin_export: LangText
+
+
+class Language(_Model):
+    """A language users read: a content language, or one derived from it (繁體 from 简体)."""
+
+    name: Text = Field(description="As the /lang button shows it, in the language itself")
+    content: Lang
+    convert: Literal["s2t", "s2tw", "s2twp", "s2hk"] | None = Field(
+        default=None, description="OpenCC conversion from the content language")
+    traditional: bool = Field(default=False,
+                              description="A message written in traditional characters picks it")
+    telegram: list[Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-[a-z]+)?$")]] = Field(
+        default_factory=list, description="Telegram language codes that pick it (lower case)")
+
+
+class LanguagesFile(_Model):
+    languages: dict[Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-[a-z]+)?$")],
+                    Language] = Field(min_length=1)
+    default: str = Field(description="The console without --lang; a message with no words")
+    others: str = Field(description="A Telegram app in another language; a message in a "
+                        "language the bot does not speak")
 
 
 class MessagesFile(_Model):
@@ -353,4 +403,5 @@ FILE_MODELS: dict[str, type[BaseModel]] = {
     "messages": MessagesFile,
     "matching": MatchingFile,
     "understanding": UnderstandingFile,
+    "languages": LanguagesFile,
 }

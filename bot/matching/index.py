@@ -144,9 +144,10 @@ class Matcher:
         return hit
 
     def content_words(self, text: str) -> str:
-        """What a question is about: its Chinese segments and English stems, stop words out."""
-        zh, words = self.tokenizer.segments(self.normalize(text))
-        return " ".join([*zh, *words])
+        """What a question is about: its Chinese segments and English stems (typos corrected),
+        stop words out (all of them: what is left may be nothing)."""
+        zh, words = self.tokenizer.segments(self.normalize(text), strict=True)
+        return " ".join([*zh, *(self._correct(w) for w in words)])
 
     def prepare(self, normalized: str) -> Query:
         """Tokens of an already-normalised question (see `normalize`), with their weights.

@@ -46,6 +46,12 @@ def normalize(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
+def is_traditional(text: str) -> bool:
+    """Whether `text` is written (at least partly) in traditional characters."""
+    cjk = "".join(_CJK_RE.findall(text))
+    return bool(cjk) and _converter().convert(cjk) != cjk
+
+
 def has_cjk(text: str) -> bool:
     return _CJK_RE.search(text) is not None
 
@@ -54,6 +60,12 @@ def term_pattern(term: str) -> str:
     """Regex for a normalised term: anywhere in Chinese text, a whole word in Latin text."""
     escaped = re.escape(term)
     return escaped if has_cjk(term) else rf"(?<![a-z0-9]){escaped}(?![a-z0-9])"
+
+
+def term_prefix(term: str) -> str:
+    """Regex for what someone is typing: anywhere in Chinese, a word's beginning in Latin."""
+    escaped = re.escape(term)
+    return escaped if has_cjk(term) else rf"(?<![a-z0-9]){escaped}"
 
 
 class SynonymRewriter:

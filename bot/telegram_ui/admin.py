@@ -1,125 +1,153 @@
-"""Admin commands, for ADMIN_IDS only; everyone else gets the normal unknown-command reply."""
+"""Admin commands: registered for ADMIN_IDS in a private chat only (application.py filters them),
+so everyone else gets the normal unknown-command reply, and users' questions — which may hold
+phone numbers — are never posted into a group."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from html import escape
 
 from telegram import InputFile, Update
 from telegram.constants import ParseMode
-from telegram.ext import Application, ContextTypes
+from telegram.ext import Application
 
 from .. import reports
-from ..knowledge import Problem
-from ..services import Services
+from ..services import Reload, Services
+from .context import Context
 from .delivery import deliver
-from .handlers import services, telegram_lang, unknown_command
+from .send import say
 
 log = logging.getLogger(__name__)
 DEFAULT_PERIODS = (1, 7, 30)
+CHART_DAYS = 30
 MAX_TEXT = 3900  # Telegram allows 4096 characters per message
-Callback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
 
 
-def admin_only(callback: Callback) -> Callback:
-    async def guarded(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        user = update.effective_user
-        if user is None or user.id not in services(context).settings.admin_ids:
-            await unknown_command(update, context)
-            return
-        await callback(update, context)
-
-    guarded.__doc__ = callback.__doc__
-    guarded.__name__ = callback.__name__
-    return guarded
+class BadArguments(ValueError):
+    """The command's arguments are not a number of days."""
 
 
-def _days(context: ContextTypes.DEFAULT_TYPE) -> int | None:
-    arg = (context.args or [""])[0]
-    return int(arg) if arg.isdigit() and 0 < int(arg) <= 3650 else None
+def _days(context: Context, default: int | None) -> int | None:
+    """The optional [days] argument; BadArguments when it is not a number of days."""
+    args = context.args or []
+    if not args:
+        return default
+    if len(args) == 1 and args[0].isascii() and args[0].isdigit() and 0 < int(args[0]) <= 3650:
+        return int(args[0])
+    raise BadArguments(args[0])
 
 
-async def _send_pre(context: ContextTypes.DEFAULT_TYPE, chat_id: int, text: str) -> None:
+async def _send_pre(context: Context, chat_id: int, text: str) -> None:
     """Reports keep their columns in a monospace block, split to fit Telegram's limit."""
     chunks = [text[i : i + MAX_TEXT] for i in range(0, len(text), MAX_TEXT)] or [""]
     for chunk in chunks:
         html = f"<pre>{escape(chunk, quote=False)}</pre>"
-        await deliver(lambda h=html: context.bot.send_message(
-            chat_id, h, parse_mode=ParseMode.HTML), "sendMessage")
+        await deliver(lambda moved, h=html: context.bot.send_message(
+            moved or chat_id, h, parse_mode=ParseMode.HTML), "sendMessage")
 
 
-def reload_report(svc: Services, problems: list[Problem], lang: str = "en") -> str:
-    if not problems:
-        return svc.engine.message("admin_reloaded", lang, count=str(len(svc.engine.kb.intents)))
-    return "\n".join([svc.engine.message("admin_reload_failed", lang),
-                      *(str(p) for p in problems[:20])])
+def reload_report(svc: Services, result: Reload, lang: str) -> str:
+    """What a reload did: the changes it swapped in, or what to fix (file and line)."""
+    engine = svc.engine
+    if result.problems:
+        return "\n".join([engine.message("admin_reload_failed", lang),
+                          *(str(p) for p in result.problems[:20])])
+    lines = [engine.message("admin_reloaded", lang, count=str(len(engine.kb.intents)))]
+    for key, ids in (("admin_added", result.added), ("admin_removed", result.removed),
+                     ("admin_edited", result.edited)):
+        if ids:
+            lines.append(engine.message(key, lang, count=str(len(ids)),
+                                        ids=", ".join(ids[:15]) + (" …" if len(ids) > 15 else "")))
+    if not (result.added or result.removed or result.edited):
+        lines.append(engine.message("admin_unchanged", lang))
+    return "\n".join(lines)
 
 
-async def tell_admins(app: Application, svc: Services, text: str) -> None:
-    """Private note to every admin (e.g. an automatic reload that failed)."""
+async def tell_admins(app: Application, svc: Services, text_for: Callable[[str], str]) -> None:
+    """A private note to every admin, each in their own language (`text_for(lang)`)."""
     for admin_id in svc.settings.admin_ids:
-        await deliver(lambda a=admin_id: app.bot.send_message(
-            a, f"<pre>{escape(text[:MAX_TEXT], quote=False)}</pre>", parse_mode=ParseMode.HTML),
-            "sendMessage")
+        lang = await svc.storage.get_language(admin_id) or svc.engine.displays.others
+        text = text_for(lang)
+        await deliver(lambda moved, a=admin_id, t=text: app.bot.send_message(
+            moved or a, f"<pre>{escape(t[:MAX_TEXT], quote=False)}</pre>",
+            parse_mode=ParseMode.HTML), "sendMessage")
 
 
-@admin_only
-async def reload_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Re-read and validate the YAML; swap it in only if it is sound."""
-    svc = services(context)
-    problems = await svc.reload()
-    lang = telegram_lang(update.effective_user)
-    await _send_pre(context, update.effective_chat.id, reload_report(svc, problems, lang))
+async def reload_command(update: Update, context: Context) -> None:
+    """Re-read and validate the YAML; swap it in only if it is sound, and say what changed."""
+    svc = context.svc
+    result = await svc.reload()
+    await _send_pre(context, update.effective_chat.id, reload_report(svc, result, context.lang))
 
 
-@admin_only
-async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Questions, users, answered/clarified/fallback shares, top topics and feedback."""
-    svc = services(context)
-    days = _days(context)
+async def stats_command(update: Update, context: Context) -> None:
+    """Questions, users, answered/clarified/fallback shares, top topics and feedback, and a
+    chart of the last days."""
+    svc, chat_id = context.svc, update.effective_chat.id
+    try:
+        days = _days(context, None)
+    except BadArguments:
+        await say(update, context, "admin_stats_usage")
+        return
     periods = [await svc.storage.stats(d) for d in ((days,) if days else DEFAULT_PERIODS)]
-    lang = telegram_lang(update.effective_user)
-    await _send_pre(context, update.effective_chat.id,
-                    reports.stats_text(svc.engine, periods, lang))
+    await _send_pre(context, chat_id, reports.stats_text(svc.engine, periods, context.lang))
+    window = days or CHART_DAYS
+    png = reports.stats_chart(await svc.storage.daily(window), periods[-1].top_intents, window)
+    await deliver(lambda moved: context.bot.send_photo(
+        moved or chat_id, InputFile(png, filename="stats.png")), "sendPhoto")
 
 
-@admin_only
-async def unanswered_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """The questions the bot could not answer, grouped by similarity, most frequent first."""
-    svc = services(context)
-    days = _days(context) or 30
+async def unanswered_command(update: Update, context: Context) -> None:
+    """The questions the bot could not answer, those that mean the same together, most
+    frequent first."""
+    svc = context.svc
+    try:
+        days = _days(context, 30) or 30
+    except BadArguments:
+        await say(update, context, "admin_days_usage", command="unanswered")
+        return
     rows = await svc.storage.unanswered(days)
-    lang = telegram_lang(update.effective_user)
     await _send_pre(context, update.effective_chat.id,
-                    reports.unanswered_text(svc.engine, rows, days, lang))
+                    reports.unanswered_text(svc.engine, rows, days, context.lang))
 
 
-@admin_only
-async def export_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Unanswered questions and feedback as CSV documents."""
-    svc, chat_id = services(context), update.effective_chat.id
-    days = _days(context) or 3650
+async def export_command(update: Update, context: Context) -> None:
+    """Unanswered questions and feedback as CSV documents (spreadsheet-safe)."""
+    svc, chat_id = context.svc, update.effective_chat.id
+    try:
+        days = _days(context, 3650) or 3650
+    except BadArguments:
+        await say(update, context, "admin_days_usage", command="export")
+        return
     files = {
         "unanswered.csv": reports.unanswered_csv(await svc.storage.unanswered(days)),
         "feedback.csv": reports.feedback_csv(await svc.storage.feedback_rows(days)),
     }
-    caption = svc.engine.message("admin_export", telegram_lang(update.effective_user))
+    caption = svc.engine.message("admin_export", context.lang)
     for name, data in files.items():
-        await deliver(lambda n=name, d=data: context.bot.send_document(
-            chat_id, InputFile(d, filename=n), caption=caption), "sendDocument")
+        await deliver(lambda moved, n=name, d=data: context.bot.send_document(
+            moved or chat_id, InputFile(d, filename=n), caption=caption), "sendDocument")
 
 
-@admin_only
-async def stale_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def stale_command(update: Update, context: Context) -> None:
     """Answers whose `reviewed` date is older than STALE_DAYS (or the given days)."""
-    svc = services(context)
-    days = _days(context) or svc.settings.stale_days
-    lang = telegram_lang(update.effective_user)
-    await _send_pre(context, update.effective_chat.id, reports.stale_text(svc.engine, days, lang))
+    svc = context.svc
+    try:
+        days = _days(context, svc.settings.stale_days) or svc.settings.stale_days
+    except BadArguments:
+        await say(update, context, "admin_days_usage", command="stale")
+        return
+    await _send_pre(context, update.effective_chat.id,
+                    reports.stale_text(svc.engine, days, context.lang))
 
 
-COMMANDS: dict[str, Callback] = {
+async def not_here(update: Update, context: Context) -> None:
+    """An admin command in a group: refused, so users' questions stay out of the group."""
+    await say(update, context, "admin_private_only")
+
+
+COMMANDS = {
     "reload": reload_command,
     "stats": stats_command,
     "unanswered": unanswered_command,

@@ -90,6 +90,21 @@ class Reader:
         )
 
 
+    def concepts(self, normalized: str) -> tuple[list[str], str]:
+        """What a message means, beyond its wording: the request kinds and aspects it names
+        ("visa for my wife" and "visa for my husband": family, visa) and the rest of its text
+        (for grouping questions that mean the same)."""
+        text = compact(normalized)
+        found = self._index.scan(text)
+        labels, spans = [], list(found.get("generic", []))
+        for label, where in found.items():
+            kind, _, name = label.partition(":")
+            if kind in ("request", "aspect") and where and not name.endswith(":unless"):
+                labels.append(label)
+                spans += where
+        return sorted(set(labels)), _without(text, spans)
+
+
 def _without(text: str, spans: list[Span]) -> str:
     """The text with `spans` blanked out: what is left for it to be about."""
     chars = list(text)
