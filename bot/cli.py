@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
+import os
+import re
+import stat
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from .config import Settings, default_kb_root
 from .knowledge import KnowledgeBase, KnowledgeBaseError, load_knowledge_base
+
+_SURROGATE = re.compile("[\ud800-\udfff]")  # what Python makes of argv bytes that are not UTF-8
 
 
 def _print_problems(exc: KnowledgeBaseError) -> None:
@@ -23,6 +30,19 @@ def _engine(root: Path | None):
     return Engine(load_knowledge_base(root or default_kb_root()))
 
 
+def _questions(arg: str) -> Iterator[str | None]:
+    """The question(s) to ask: argv, or stdin lines ('-'); None for one that is not valid
+    UTF-8 (so it gets an error of its own and the next line is still read)."""
+    if arg != "-":
+        yield None if _SURROGATE.search(arg) else arg
+        return
+    for raw in sys.stdin.buffer:
+        try:
+            yield raw.decode("utf-8").rstrip("\r\n")
+        except UnicodeDecodeError:
+            yield None
+
+
 def cmd_ask(args: argparse.Namespace) -> int:
     import time
 
@@ -30,14 +50,19 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from .engine import Conversation
 
     engine = _engine(args.kb)
+    _check_lang(engine, args.lang)
     if args.conversation and args.question != "-":
         print("--conversation reads the messages from stdin: use `ask --conversation -`",
               file=sys.stderr)
         return 2
-    questions = sys.stdin if args.question == "-" else [args.question]
     conversation = Conversation()
-    for line in questions:
-        question = line.rstrip("\n") if args.question == "-" else line
+    failed = False
+    for question in _questions(args.question):
+        if question is None:
+            failed = True
+            error = {"question": None, "error": "not valid UTF-8: the line was skipped"}
+            print(json.dumps(error) if args.json else f"error: {error['error']}", flush=True)
+            continue
         if args.conversation:
             if not question.strip():
                 conversation = Conversation()  # a blank line starts a new conversation
@@ -49,19 +74,46 @@ def cmd_ask(args: argparse.Namespace) -> int:
             print(json.dumps(reply.to_json(question), ensure_ascii=False), flush=True)
         else:
             print(render_plain(reply), flush=True)
-    return 0
+    return 1 if failed else 0
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
     from .console import ConsoleChat
 
-    ConsoleChat(_engine(args.kb), args.lang).loop()
+    engine = _engine(args.kb)
+    _check_lang(engine, args.lang)
+    ConsoleChat(engine, args.lang).loop()
     return 0
+
+
+def _check_lang(engine, lang: str | None) -> None:
+    """--lang names one of the display languages of content/languages.yaml."""
+    if lang is not None and not engine.displays.known(lang):
+        raise UsageError(f"--lang must be one of {', '.join(engine.displays.codes)}")
+
+
+def _has_terminal() -> bool:
+    """Whether there is someone to chat with: a terminal, or input piped in; not /dev/null or
+    a closed stdin, which is what a Procfile worker without its token has."""
+    if sys.stdin is None or sys.stdin.closed:
+        return False
+    try:
+        mode = os.fstat(sys.stdin.fileno()).st_mode
+    except (OSError, ValueError):
+        return False
+    return sys.stdin.isatty() or stat.S_ISFIFO(mode) or stat.S_ISREG(mode)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
+    if args.kb is not None:
+        settings = dataclasses.replace(settings, kb_root=args.kb)
     if not settings.token:
+        if not _has_terminal():
+            print("TELEGRAM_BOT_TOKEN is not set, and there is no terminal for the console "
+                  "chat: set the token (from @BotFather) to run the Telegram bot.",
+                  file=sys.stderr)
+            return 2
         from .console import ConsoleChat
 
         print("No TELEGRAM_BOT_TOKEN set: starting the local console chat.\n", file=sys.stderr)
@@ -76,7 +128,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from .knowledge.checks import misrouted_examples, near_duplicate_examples, run_checks
     from .matching.index import Matcher
 
-    root = Path(args.dir) if args.dir else default_kb_root()
+    root = Path(args.dir) if args.dir else args.kb or default_kb_root()
     kb = load_knowledge_base(root, check=False)
     problems = run_checks(kb)
     errors = [p for p in problems if p.severity == "error"]
@@ -214,7 +266,8 @@ def _with_storage(action):
     settings = Settings.from_env()
 
     async def go():
-        storage = await Storage.open(settings.database_path, secret=settings.hash_secret)
+        storage = await Storage.open(settings.database_path, secret=settings.hash_secret,
+                                     create=False)
         try:
             return await action(storage)
         finally:
@@ -262,7 +315,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("ask", help="print the reply to a question ('-' reads stdin lines)")
-    p.add_argument("--lang", choices=["zh", "en"])
+    p.add_argument("--lang", help="display language (zh, zh-hant, en)")
     p.add_argument("--json", action="store_true")
     p.add_argument("--conversation", action="store_true",
                    help="stdin lines are one conversation, read in context; a blank line starts "
@@ -271,7 +324,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("chat", help="interactive console chat on the same engine")
-    p.add_argument("--lang", choices=["zh", "en"])
+    p.add_argument("--lang", help="display language (zh, zh-hant, en)")
     p.set_defaults(func=cmd_chat)
 
     p = sub.add_parser("run", help="run the Telegram bot (console chat without a token)")
@@ -302,28 +355,38 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("stats", help="usage statistics from the database (DATABASE_PATH)")
     p.add_argument("--days", type=int, help="one period instead of 1, 7 and 30 days")
-    p.add_argument("--lang", choices=["zh", "en"], default="en")
+    p.add_argument("--lang", default="en", help="display language (zh, zh-hant, en)")
     p.set_defaults(func=cmd_stats)
 
     p = sub.add_parser("unanswered", help="questions without an answer, grouped by similarity")
     p.add_argument("--days", type=int, default=30)
     p.add_argument("--csv", action="store_true", help="every question as CSV, not grouped")
-    p.add_argument("--lang", choices=["zh", "en"], default="en")
+    p.add_argument("--lang", default="en", help="display language (zh, zh-hant, en)")
     p.set_defaults(func=cmd_unanswered)
 
     p = sub.add_parser("stale", help="answers whose reviewed date is too old (STALE_DAYS)")
     p.add_argument("--days", type=int)
-    p.add_argument("--lang", choices=["zh", "en"], default="en")
+    p.add_argument("--lang", default="en", help="display language (zh, zh-hant, en)")
     p.set_defaults(func=cmd_stale)
     return parser
 
 
+class UsageError(Exception):
+    """A command line that cannot be carried out as given."""
+
+
 def main(argv: list[str] | None = None) -> int:
+    from .evaluation import LabelledDataError
+    from .storage import StorageError
+
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
     except KnowledgeBaseError as exc:
         _print_problems(exc)
         return 1
+    except (LabelledDataError, StorageError, UsageError) as exc:
+        print(f"policybot {args.command}: {exc}", file=sys.stderr)
+        return 2 if isinstance(exc, UsageError) else 1
     except BrokenPipeError:
         return 0

@@ -15,7 +15,6 @@ from typing import Literal
 import yaml
 
 from .engine import Conversation, Engine, Reply
-from .knowledge.errors import Problem, SchemaError
 
 Want = Literal["answer", "decline", "emergency"]
 WANTS = ("answer", "decline", "emergency")
@@ -67,8 +66,12 @@ class Outcome:
         return self.item.expect.split(".", 1)[0] if self.item.expect else "none"
 
 
-def _problem(path: Path, message: str, fix: str = "") -> SchemaError:
-    return SchemaError([Problem(str(path), None, message, fix)])
+class LabelledDataError(Exception):
+    """A labelled file cannot be read: missing, not YAML, or not in the expected shape."""
+
+
+def _problem(path: Path, message: str, fix: str = "") -> LabelledDataError:
+    return LabelledDataError(f"{path}: {message}" + (f" ({fix})" if fix else ""))
 
 
 def parse_item(row: object, path: Path) -> Labelled:

@@ -75,5 +75,7 @@ class KnowledgeBase:
     def topics_of_area(self, area: str) -> list[Topic]:
         return [t for t in self.topics.values() if t.id.split(".", 1)[0] == area]
 
-    def locate(self, kind: str, key: str) -> Location:
-        return self.where.get(f"{kind}:{key}", Location("?", None))
+    def locate(self, kind: str, key: str, field: str | None = None) -> Location:
+        """Where an entry (or one of its fields) was written: file and line."""
+        entry = self.where.get(f"{kind}:{key}", Location("?", None))
+        return self.where.get(f"{kind}:{key}.{field}", entry) if field else entry

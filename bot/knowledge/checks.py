@@ -33,6 +33,7 @@ _PLACEHOLDERS = {
     "silent_on": {"aspects"},
     "brief": {"title", "passage"},
     "about": {"days", "version"},
+    "console_no_option": {"count"},
     "flood": {"seconds"},
     "group_start": {"username"},
     "admin_days_usage": {"command"},
@@ -47,8 +48,8 @@ _PLACEHOLDERS = {
 
 
 def _problem(kb: KnowledgeBase, kind: str, key: str, message: str, fix: str = "",
-             severity: str = "error") -> Problem:
-    where = kb.locate(kind, key)
+             severity: str = "error", field: str | None = None) -> Problem:
+    where = kb.locate(kind, key, field)
     return Problem(where.file, where.line, message, fix, severity)
 
 
@@ -80,10 +81,12 @@ def plan_passages_exist(kb: KnowledgeBase) -> Iterator[Problem]:
         if answer.plan is None:
             if not aid.startswith(META + "."):
                 yield _problem(kb, "answer", aid, f"{aid} names no plan passage",
-                               "add plan: with a phrase copied from content/plan.zh.txt")
+                               "add plan: with a phrase copied from content/plan.zh.txt",
+                               field="plan")
         elif answer.plan not in kb.plan:
             yield _problem(kb, "answer", aid, f"{aid}: plan passage “{answer.plan}” is not in "
-                           "the plan", "copy the phrase exactly from content/plan.zh.txt")
+                           "the plan", "copy the phrase exactly from content/plan.zh.txt",
+                           field="plan")
 
 
 def references_are_known(kb: KnowledgeBase) -> Iterator[Problem]:
@@ -91,15 +94,15 @@ def references_are_known(kb: KnowledgeBase) -> Iterator[Problem]:
         for key in answer.links:
             if key not in kb.links:
                 yield _problem(kb, "answer", aid, f"{aid}: unknown link key {key!r}",
-                               "use a key of content/links.yaml")
+                               "use a key of content/links.yaml", field="links")
         for fid in answer.follow_ups:
             if fid not in kb.intents or fid == aid:
                 yield _problem(kb, "answer", aid, f"{aid}: follow-up {fid!r} is not another "
-                               "known intent", "use the id of another intent")
+                               "known intent", "use the id of another intent", field="follow_ups")
         for fact in answer.facts:
             if fact not in kb.facts:
                 yield _problem(kb, "answer", aid, f"{aid}: unknown fact {fact!r}",
-                               "use an id of content/facts.yaml")
+                               "use an id of content/facts.yaml", field="facts")
 
 
 def facts_are_attributed(kb: KnowledgeBase) -> Iterator[Problem]:
@@ -109,7 +112,8 @@ def facts_are_attributed(kb: KnowledgeBase) -> Iterator[Problem]:
                 if _FACT_MARK[lang] not in answer.answer.get(lang).lower():
                     yield _problem(kb, "answer", aid, f"{aid} ({lang}) uses a fact without "
                                    "saying where it comes from",
-                                   f"say “{_FACT_MARK[lang]}” where the fact is used")
+                                   f"say “{_FACT_MARK[lang]}” where the fact is used",
+                                   field="answer")
 
 
 def no_urls_in_text(kb: KnowledgeBase) -> Iterator[Problem]:
@@ -117,7 +121,7 @@ def no_urls_in_text(kb: KnowledgeBase) -> Iterator[Problem]:
         for lang in LANGS:
             if _URL.search(answer.answer.get(lang)):
                 yield _problem(kb, "answer", aid, f"{aid} ({lang}) has a URL in its text",
-                               "remove it and add the link's key under links:")
+                               "remove it and add the link's key under links:", field="answer")
 
 
 def numbers_are_sourced(kb: KnowledgeBase) -> Iterator[Problem]:
@@ -134,7 +138,8 @@ def numbers_are_sourced(kb: KnowledgeBase) -> Iterator[Problem]:
                 if number not in known:
                     yield _problem(kb, "answer", aid, f"{aid} ({lang}): the number {number} is "
                                    "not in the plan, the facts or the link registry",
-                                   "remove it: amounts, dates and phone numbers are never invented")
+                                   "remove it: amounts, dates and phone numbers are never invented",
+                                   field="answer")
 
 
 def languages_agree(kb: KnowledgeBase) -> Iterator[Problem]:
@@ -145,7 +150,8 @@ def languages_agree(kb: KnowledgeBase) -> Iterator[Problem]:
         if zh != en:
             yield _problem(kb, "answer", aid, f"{aid}: the zh and en answers give different "
                            f"figures (zh only: {sorted(zh - en)}, en only: {sorted(en - zh)})",
-                           "make both languages say the same thing", severity="warning")
+                           "make both languages say the same thing", severity="warning",
+                           field="answer")
 
 
 def every_language_is_present(kb: KnowledgeBase) -> Iterator[Problem]:
@@ -159,7 +165,8 @@ def every_language_is_present(kb: KnowledgeBase) -> Iterator[Problem]:
             if n < minimum[lang]:
                 yield _problem(kb, "intent", iid, f"{iid} has {n} {lang} examples "
                                f"(at least {minimum[lang]} expected)",
-                               "add examples the way people type", severity="warning")
+                               "add examples the way people type", severity="warning",
+                               field="examples")
 
 
 def examples_do_not_collide(kb: KnowledgeBase) -> Iterator[Problem]:
@@ -185,7 +192,8 @@ def synonyms_agree(kb: KnowledgeBase) -> Iterator[Problem]:
             first = seen.setdefault(variant, (canonical, iid))
             if first[0] != canonical:
                 yield _problem(kb, "intent", iid, f"synonym {variant!r} means {canonical!r} "
-                               f"here but {first[0]!r} in {first[1]}", "use one meaning")
+                               f"here but {first[0]!r} in {first[1]}", "use one meaning",
+                               field="synonyms")
 
 
 def messages_have_their_placeholders(kb: KnowledgeBase) -> Iterator[Problem]:
@@ -277,12 +285,13 @@ def silent_on_and_covers_are_known(kb: KnowledgeBase) -> Iterator[Problem]:
         for key in answer.silent_on:
             if key not in aspects:
                 yield _problem(kb, "answer", aid, f"{aid}: unknown aspect {key!r} in silent_on",
-                               "use a key of aspects: in content/understanding.yaml")
+                               "use a key of aspects: in content/understanding.yaml",
+                               field="silent_on")
         for key in answer.covers:
             if key not in requests or requests[key].serve != "answer":
                 yield _problem(kb, "answer", aid, f"{aid}: {key!r} in covers is not a request "
                                "kind the answer can serve", "use a `serve: answer` key of "
-                               "requests: in content/understanding.yaml")
+                               "requests: in content/understanding.yaml", field="covers")
 
 
 def silent_on_is_true(kb: KnowledgeBase) -> Iterator[Problem]:
@@ -302,7 +311,8 @@ def silent_on_is_true(kb: KnowledgeBase) -> Iterator[Problem]:
             hits = [said[a:b] for a, b in found[key]]
             if hits:
                 yield _problem(kb, "answer", aid, f"{aid} lists {key} in silent_on but mentions "
-                               f"{hits[0]!r}", f"remove {key} from silent_on", severity="warning")
+                               f"{hits[0]!r}", f"remove {key} from silent_on", severity="warning",
+                               field="silent_on")
 
 
 def thresholds_are_ordered(kb: KnowledgeBase) -> Iterator[Problem]:
@@ -318,7 +328,8 @@ def answers_are_short(kb: KnowledgeBase) -> Iterator[Problem]:
             if size[lang] > MAX_ANSWER[lang]:
                 unit = "characters" if lang == "zh" else "words"
                 yield _problem(kb, "answer", aid, f"{aid} ({lang}) is {size[lang]} {unit} long",
-                               f"keep it under {MAX_ANSWER[lang]} {unit}", severity="warning")
+                               f"keep it under {MAX_ANSWER[lang]} {unit}", severity="warning",
+                               field="answer")
 
 
 def languages_are_consistent(kb: KnowledgeBase) -> Iterator[Problem]:

@@ -70,10 +70,10 @@ def read_file(path: Path, model: type[BaseModel], root: Path) -> tuple[Any, Base
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         what = getattr(exc, "problem", None) or str(exc)
-        raise YAMLSyntaxError(
-            [Problem(name, line, f"not valid YAML: {what}",
-                     "check indentation and quotes; a ':' inside text needs quotes")]
-        ) from None
+        fix = ("write a real date as YYYY-MM-DD, or quote the value" if "cannot read" in what
+               else "write a plain word as the key" if "cannot be a key" in what
+               else "check indentation and quotes; a ':' inside text needs quotes")
+        raise YAMLSyntaxError([Problem(name, line, f"not valid YAML: {what}", fix)]) from None
     try:
         return data, model.model_validate(data)
     except ValidationError as exc:
@@ -107,6 +107,10 @@ def _load_area_files(
                 continue
             items[item.id] = item
             where[f"{kind}:{item.id}"] = Location(name, line)
+            for field in type(item).model_fields:  # so a problem points at its own field
+                field_line = line_of(data, (key, i, field))
+                if field_line != line:
+                    where[f"{kind}:{item.id}.{field}"] = Location(name, field_line)
             if kind == "intent":
                 for lang in ("zh", "en"):
                     for j, _ in enumerate(getattr(item.examples, lang)):

@@ -169,6 +169,8 @@ class Messages(_Model):
     unsupported_language: LangText
     source: LangText = Field(description="Source line under an answer: {passage}")
     console_intro: LangText
+    console_help: LangText
+    console_no_option: LangText = Field(description="{count} options there are")
     menu_areas: LangText
     menu_topics: LangText = Field(description="{area} is filled in")
     back: LangText

@@ -40,23 +40,40 @@ class _LineLoader(_BaseLoader):  # type: ignore[misc, valid-type]
     pass
 
 
+def _construct(loader: _LineLoader, node: yaml.Node) -> Any:
+    """A value, or a located YAML error for one that cannot be built (a date like
+    2024-13-45, a list used as a key): every problem of a file carries its line."""
+    try:
+        return loader.construct_object(node, deep=True)
+    except yaml.YAMLError:
+        raise
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"cannot read this value: {exc}", node.start_mark) from None
+
+
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
     loader.flatten_mapping(node)
     result = LineDict()
     result.line = node.start_mark.line + 1
     result.key_lines = {}
     for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
+        key = _construct(loader, key_node)
         line = key_node.start_mark.line + 1
+        try:
+            hash(key)
+        except TypeError:
+            raise yaml.constructor.ConstructorError(
+                None, None, "a list or mapping cannot be a key", key_node.start_mark) from None
         if key in result.key_lines:
             raise DuplicateKey(key, line, result.key_lines[key])
-        result[key] = loader.construct_object(value_node, deep=True)
+        result[key] = _construct(loader, value_node)
         result.key_lines[key] = line
     return result
 
 
 def _construct_sequence(loader: _LineLoader, node: yaml.SequenceNode) -> LineList:
-    result = LineList(loader.construct_object(child, deep=True) for child in node.value)
+    result = LineList(_construct(loader, child) for child in node.value)
     result.line = node.start_mark.line + 1
     result.item_lines = [child.start_mark.line + 1 for child in node.value]
     return result
