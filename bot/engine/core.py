@@ -19,6 +19,8 @@ from .conversation import Conversation, in_context
 from .decide import Reading, decide
 from .replies import Reply
 
+RANKED = 5  # intents a reading keeps: a clarify offers 3, inline mode 5
+
 
 class Engine:
     """Built once per knowledge base (a reload builds a new one and swaps it in)."""
@@ -39,9 +41,9 @@ class Engine:
 
     # -- entry points ----------------------------------------------------------------
 
-    def read(self, text: str) -> Reading:
+    def read(self, text: str, limit: int = RANKED) -> Reading:
         """Normalise (long input cut first, so time per message stays bounded), detect the
-        language, rank the intents and understand what is asked."""
+        language, rank the `limit` best intents and understand what is asked."""
         plain = normalize((text or "")[: self.kb.matching.max_input_chars])
         normalized = self.matcher.rewrite(plain)
         language = detect_language(normalized)
@@ -52,8 +54,9 @@ class Engine:
         asked = normalized
         for place in understood.origins:
             asked = asked.replace(self.matcher.normalize(place), " ")
-        ranked = self.matcher.rank(self.matcher.prepare(asked))
-        return Reading(normalized, language, ranked, understood)
+        query = self.matcher.prepare(asked)
+        ranked = self.matcher.rank(query, limit=limit)
+        return Reading(normalized, language, ranked, understood, query)
 
     def reply(self, text: str, lang: Lang | None = None) -> Reply:
         """Answer a message read on its own; `lang` is the user's explicit choice, if any."""
@@ -67,7 +70,8 @@ class Engine:
                                                else conversation.lang))
         topic = conversation.topic(now, self.context_seconds)
         if topic is not None and topic in self.kb.answers:
-            reply = in_context(reply, reading, topic, self.compose,
+            affinity = self.matcher.score(reading.query, topic) if reading.query else 0.0
+            reply = in_context(reply, reading, topic, affinity, self.compose,
                                self.kb.understanding.conversation)
         return reply, conversation.after(reply, now)
 
@@ -84,7 +88,7 @@ class Engine:
 
     def suggest(self, text: str, lang: Lang | None = None, limit: int = 5) -> list[Reply]:
         """Answers of the few best topics (inline mode), never below the clarify threshold."""
-        reading = self.read(text)
+        reading = self.read(text, max(limit, RANKED))
         place = reading.understood.place
         if not reading.ranked or (place and not self._covers_place(reading, place)):
             return []
@@ -114,5 +118,5 @@ class Engine:
         if not any(p in place for p in self._places.get(top.intent, ())):
             return False
         rest = self.matcher.rank(self.matcher.prepare(
-            reading.normalized.replace(self.matcher.normalize(place), " ")))
+            reading.normalized.replace(self.matcher.normalize(place), " ")), limit=1)
         return not rest or rest[0].intent == top.intent or rest[0].score <= top.score

@@ -10,9 +10,12 @@ more than a literal, and nothing else is special, so an admin never needs to kno
 
 Latin words match whole words only ("fee" is not found in "coffee"); plurals come free.
 
-Hundreds of phrases are read on every message, so each is tried only when its key (the first
-two characters of one of its Chinese words, or one of its English words) occurs in the text:
-a message costs a set lookup per phrase family, not a regex scan per phrase.
+Thousands of phrases are read on every message, so each is tried only when its key (the first
+two characters of one of its Chinese words, or one of its English words) occurs in the text,
+and its regex runs only when every literal piece of it does: a message costs a set lookup per
+phrase family and a substring test per phrase, not a regex scan per phrase. A regex is compiled
+the first time it is needed (compiling them all costs seconds: the place slot alone is hundreds
+of alternatives), so a process that answers one question compiles only what that one needs.
 """
 
 from __future__ import annotations
@@ -74,6 +77,7 @@ class _Piece:
     latin_start: bool
     latin_end: bool
     keys: frozenset[str]  # any one of them must occur (empty for a slot)
+    options: tuple[str, ...] = ()  # the literals, one of which it begins with (none for a slot)
 
 
 def _piece(options: list[str]) -> _Piece:
@@ -87,7 +91,8 @@ def _piece(options: list[str]) -> _Piece:
     start = any(_latin_at(o, 0) for o in options)
     end = any(_latin_at(o, -1) for o in options)
     tail = r"(?:e?s)?(?![a-z0-9])" if end else ""
-    return _Piece(f"(?:{regex}){tail}", start, end, frozenset(_key(o) for o in options))
+    return _Piece(f"(?:{regex}){tail}", start, end, frozenset(_key(o) for o in options),
+                  tuple(ordered))
 
 
 def _parse(phrase: str, slots: dict[str, str] | None) -> list[_Piece | None]:
@@ -149,34 +154,68 @@ def _phrase_keys(pieces: list[_Piece | None]) -> frozenset[str]:
     return min(literal, key=lambda p: (len(p.keys), -max(map(len, p.keys)))).keys
 
 
+def _needs(pieces: list[_Piece | None]) -> tuple[tuple[str, ...], ...]:
+    """What a text must contain for the phrase to match: one option of each literal piece
+    (each regex option begins with its literal verbatim, so this is necessary, not sufficient)."""
+    return tuple(p.options for p in pieces if p is not None and p.options)
+
+
+def _present(text: str, needs: tuple[tuple[str, ...], ...]) -> bool:
+    for options in needs:
+        for option in options:
+            if option in text:
+                break
+        else:
+            return False
+    return True
+
+
 class PhraseIndex:
-    """Labelled phrase lists, each phrase compiled once and tried only where its key occurs."""
+    """Labelled phrase lists, each phrase tried only where its key and its literals occur."""
 
     def __init__(self) -> None:
-        # (entry number, label, pattern): one phrase of one list, under each of its keys
-        self._by_key: dict[str, list[tuple[int, str, re.Pattern[str]]]] = defaultdict(list)
-        self._entries = 0
+        self._sources: list[str] = []  # entry number → regex source
+        # key → (entry number, label, literals it needs, whether it is under other keys too)
+        self._by_key: dict[str, list[tuple[int, str, tuple[tuple[str, ...], ...], bool]]] = (
+            defaultdict(list))
+        self._compiled: dict[int, re.Pattern[str]] = {}
+
+    def __getstate__(self) -> dict:
+        # A pickled re.Pattern is compiled again on loading: keep the sources only.
+        return {**self.__dict__, "_compiled": {}}
 
     def add(self, label: str, phrases: Iterable[str], slots: dict[str, str] | None = None,
             ) -> None:
         for phrase in phrases:
             pieces = _parse(phrase, slots)
-            entry = (self._entries, label, re.compile(_regex(pieces)))
-            self._entries += 1
-            for key in _phrase_keys(pieces):
-                self._by_key[key].append(entry)
+            number = len(self._sources)
+            self._sources.append(_regex(pieces))
+            keys = _phrase_keys(pieces)
+            for key in keys:
+                self._by_key[key].append((number, label, _needs(pieces), len(keys) > 1))
+
+    def _pattern(self, number: int) -> re.Pattern[str]:
+        pattern = self._compiled.get(number)
+        if pattern is None:
+            pattern = self._compiled[number] = re.compile(self._sources[number])
+        return pattern
 
     def scan(self, text: str) -> dict[str, list[Span]]:
         """Every label with the spans where its phrases occur in the (compact) text."""
         tried: set[int] = set()
         found: dict[str, list[Span]] = defaultdict(list)
         for key in text_keys(text) & self._by_key.keys():
-            for number, label, pattern in self._by_key[key]:
-                if number in tried:
+            for number, label, needs, shared in self._by_key[key]:
+                if shared:
+                    if number in tried:
+                        continue
+                    tried.add(number)
+                if not _present(text, needs):
                     continue
-                tried.add(number)
-                found[label].extend(m.span() for m in pattern.finditer(text)
-                                    if m.end() > m.start())
+                spans = [m.span() for m in self._pattern(number).finditer(text)
+                         if m.end() > m.start()]
+                if spans:
+                    found[label].extend(spans)
         return found
 
 
