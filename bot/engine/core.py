@@ -41,9 +41,13 @@ class Engine:
 
     # -- entry points ----------------------------------------------------------------
 
-    def read(self, text: str, limit: int = RANKED) -> Reading:
+    def read(self, text: str, limit: int = RANKED, floor: float | None = None) -> Reading:
         """Normalise (long input cut first, so time per message stays bounded), detect the
-        language, rank the `limit` best intents and understand what is asked."""
+        language, rank the intents and understand what is asked.
+
+        The reading keeps the best two intents (whose lead decides) and up to `limit` in all
+        scoring at least `floor` (by default the clarify threshold: none below it is offered).
+        """
         plain = normalize((text or "")[: self.kb.matching.max_input_chars])
         normalized = self.matcher.rewrite(plain)
         language = detect_language(normalized)
@@ -55,7 +59,8 @@ class Engine:
         for place in understood.origins:
             asked = asked.replace(self.matcher.normalize(place), " ")
         query = self.matcher.prepare(asked)
-        ranked = self.matcher.rank(query, limit=limit)
+        ranked = self.matcher.rank(query, limit=limit, floor=(
+            self.kb.matching.clarify_threshold if floor is None else floor))
         return Reading(normalized, language, ranked, understood, query)
 
     def reply(self, text: str, lang: Lang | None = None) -> Reply:

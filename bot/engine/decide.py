@@ -29,7 +29,7 @@ class Reading:
 
     normalized: str  # what the ranking compares (synonyms applied)
     language: str | None  # "zh", "en", "other" (a language we do not speak) or None (no words)
-    ranked: list[Candidate]  # the best few intents, best first
+    ranked: list[Candidate]  # the best two intents, and a few more worth offering
     understood: Understanding = field(default_factory=Understanding)
     query: Query | None = None  # what was ranked, to score another intent on demand
 

@@ -182,11 +182,11 @@ class Matcher:
                     hits.add(intent)
         return hits
 
-    def rank(self, q: Query, *, limit: int | None = None,
+    def rank(self, q: Query, *, limit: int | None = None, floor: float = 0.0,
              exclude: int | None = None) -> list[Candidate]:
         """The `limit` best intents (all that share anything with the question if None), best
-        first, scores 0–100; `exclude` leaves one example out (where would it go without
-        itself?).
+        first, scores 0–100; beyond the best two (whose lead decides), only those scoring at
+        least `floor`. `exclude` leaves one example out (where would it go without itself?).
 
         An intent scores by how completely one of its examples is found in the question
         (so a short keyword-like example fully present counts) times how much of the
@@ -194,7 +194,7 @@ class Matcher:
         different examples of the same intent are not punished); a keyword adds a bonus.
         """
         ranked = self._index.rank(q.weights, self._keyword_hits(q), self.keyword_bonus,
-                                  limit, exclude)
+                                  limit, floor, exclude)
         return [Candidate(s.intent, s.score, self.examples[s.example].text if s.example >= 0
                           else "") for s in ranked]
 

@@ -68,10 +68,14 @@ class IntentIndex:
         }
 
     def rank(self, weights: dict[str, float], hits: set[str], bonus: float,
-             limit: int | None = None, exclude: int | None = None) -> list[Scored]:
-        """The `limit` best intents (all if None), best first. `weights`: the question's tokens
-        (unknown ones too, they count against coverage); `hits`: intents one of whose keywords
-        it has, which get `bonus`; `exclude`: an example to leave out."""
+             limit: int | None = None, floor: float = 0.0,
+             exclude: int | None = None) -> list[Scored]:
+        """The `limit` best intents (all if None), best first; beyond the best two (whose lead
+        decides), only those scoring at least `floor`.
+
+        `weights`: the question's tokens (unknown ones too, they count against coverage);
+        `hits`: intents one of whose keywords it has, which get `bonus`; `exclude`: an example
+        to leave out."""
         q_weight = sum(weights.values())
         if q_weight <= 0:
             return []
@@ -84,14 +88,25 @@ class IntentIndex:
                 explained[intent] = explained.get(intent, 0.0) + w
                 reach[intent] = reach.get(intent, 0.0) + w * inverse
         out: list[Scored] = []
+        lead = 2 if limit is None else min(2, limit)
+
+        def needed(bound: float) -> bool:
+            """Whether an intent this bound holds (rounded) could enter or tie into `out`."""
+            bound = round(bound, 1)
+            if len(out) < lead or bound >= out[lead - 1].score:
+                return True
+            return bound >= floor and (limit is None or len(out) < limit
+                                       or bound >= out[-1].score)
 
         def keep(intent: str) -> None:
             scored = self._score(intent, shared, explained.get(intent, 0.0) / q_weight,
                                  intent in hits, bonus, exclude)
-            if scored is not None:
+            if scored is not None and needed(scored.score):
                 insort(out, scored, key=_order)
                 if limit is not None:
                     del out[limit:]
+                if len(out) > lead and out[-1].score < floor:
+                    out.pop()  # pushed out of the lead by a better one, and below the floor
 
         for intent in hits:  # the bonus is beyond the bound: keyword hits are always scored
             keep(intent)
@@ -102,8 +117,8 @@ class IntentIndex:
                 bounds.append((100.0 * (SLACK * min(1.0, reach[intent]) * coverage), intent))
         bounds.sort(reverse=True)
         for bound, intent in bounds:
-            if limit is not None and len(out) >= limit and round(bound, 1) < out[-1].score:
-                break  # rounded, no intent left can reach the last kept score, nor tie it
+            if not needed(bound):
+                break  # no intent left can reach a place in `out`, nor tie for one
             keep(intent)
         return out
 
