@@ -220,7 +220,7 @@ def diff(old: Engine, new: Engine, items: list[Labelled]) -> list[dict]:
 def sweep(engine: Engine, items: list[Labelled], answers: list[float], margins: list[float],
           clarify_gap: float = 15.0) -> list[dict]:
     """Figures across thresholds: each question is read (and ranked) once."""
-    readings = [(item, engine.read(item.q)) for item in items]
+    readings = [(item, engine.read(item.q, floor=0.0)) for item in items]  # any threshold
     rows = []
     for threshold in answers:
         for margin in margins:

@@ -57,9 +57,10 @@ class Conversation:
             return cls()
 
 
-def in_context(base: Reply, reading: Reading, topic: str, compose: Composer,
+def in_context(base: Reply, reading: Reading, topic: str, affinity: float, compose: Composer,
                settings: ConversationSettings) -> Reply:
-    """The reply to a message with `topic` in context, given what it gets on its own (`base`).
+    """The reply to a message with `topic` in context, given what it gets on its own (`base`)
+    and the score the topic in context gets for it (`affinity`).
 
     A clear new question, a switch ("那保租房呢") and small talk stand on their own. A decline
     that names no topic is about the topic in context ("租金多少"). A message that names nothing
@@ -84,7 +85,6 @@ def in_context(base: Reply, reading: Reading, topic: str, compose: Composer,
             return compose.answer(topic, base.score, base.lang, u.aspects, request=ask,
                                   brief=True)
         return base
-    affinity = next((c.score for c in reading.ranked if c.intent == topic), 0.0)
     signals = u.refers or bool(u.aspects) or affinity >= settings.affinity
     if u.elliptical or topic in [o.intent for o in base.options] or (short and signals):
         return compose.answer(topic, base.score, base.lang, u.aspects, request=ask, brief=True)

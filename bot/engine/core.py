@@ -23,6 +23,8 @@ from .decide import Reading, decide
 from .display import Displays
 from .replies import Reply
 
+RANKED = 5  # intents a reading keeps: a clarify offers 3, inline mode 5
+
 
 @dataclass(frozen=True)
 class MenuItem:
@@ -50,9 +52,13 @@ class Engine:
 
     # -- entry points ----------------------------------------------------------------
 
-    def read(self, text: str) -> Reading:
+    def read(self, text: str, limit: int = RANKED, floor: float | None = None) -> Reading:
         """Normalise (long input cut first, so time per message stays bounded), detect the
-        language, rank the intents and understand what is asked."""
+        language, rank the intents and understand what is asked.
+
+        The reading keeps the best two intents (whose lead decides) and up to `limit` in all
+        scoring at least `floor` (by default the clarify threshold: none below it is offered).
+        """
         raw = (text or "")[: self.kb.matching.max_input_chars]
         plain = normalize(raw)
         normalized = self.matcher.rewrite(plain)
@@ -64,8 +70,10 @@ class Engine:
         asked = normalized
         for place in understood.origins:
             asked = asked.replace(self.matcher.normalize(place), " ")
-        ranked = self.matcher.rank(self.matcher.prepare(asked))
-        return Reading(normalized, language, ranked, understood, is_traditional(raw))
+        query = self.matcher.prepare(asked)
+        ranked = self.matcher.rank(query, limit=limit, floor=(
+            self.kb.matching.clarify_threshold if floor is None else floor))
+        return Reading(normalized, language, ranked, understood, is_traditional(raw), query)
 
     def reply(self, text: str, lang: str | None = None, prefer: str | None = None) -> Reply:
         """Answer a message read on its own. `lang` is the user's explicit choice of display
@@ -81,8 +89,9 @@ class Engine:
         reply = self.respond(reading, lang or (None if wrote else conversation.lang), prefer)
         topic = conversation.topic(now, self.context_seconds)
         if topic is not None and topic in self.kb.answers:
+            affinity = self.matcher.score(reading.query, topic) if reading.query else 0.0
             reply = self.displays.localize(
-                in_context(reply, reading, topic, self.compose,
+                in_context(reply, reading, topic, affinity, self.compose,
                            self.kb.understanding.conversation), reply.display)
         return reply, conversation.after(reply, now)
 
@@ -104,7 +113,7 @@ class Engine:
 
     def suggest(self, text: str, lang: str | None = None, limit: int = 5) -> list[Reply]:
         """Answers of the few best topics (inline mode), never below the clarify threshold."""
-        reading = self.read(text)
+        reading = self.read(text, max(limit, RANKED))
         place = reading.understood.place
         if not reading.ranked or (place and not self._covers_place(reading, place)):
             return []
@@ -191,5 +200,5 @@ class Engine:
         if not any(p in place for p in self._places.get(top.intent, ())):
             return False
         rest = self.matcher.rank(self.matcher.prepare(
-            reading.normalized.replace(self.matcher.normalize(place), " ")))
+            reading.normalized.replace(self.matcher.normalize(place), " ")), limit=1)
         return not rest or rest[0].intent == top.intent or rest[0].score <= top.score

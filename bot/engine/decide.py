@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..knowledge.schema import Lang, MatchingFile
-from ..matching.index import Candidate
+from ..matching.index import Candidate, Query
 from ..understanding import Understanding
 from .compose import Composer
 from .replies import Reply
@@ -29,9 +29,10 @@ class Reading:
 
     normalized: str  # what the ranking compares (synonyms applied)
     language: str | None  # "zh", "en", "other" (a language we do not speak) or None (no words)
-    ranked: list[Candidate]
+    ranked: list[Candidate]  # the best two intents, and a few more worth offering
     understood: Understanding = field(default_factory=Understanding)
     traditional: bool = False  # written in traditional characters (繁體)
+    query: Query | None = None  # what was ranked, to score another intent on demand
 
     @property
     def top(self) -> Candidate:

@@ -413,7 +413,7 @@ def misrouted_examples(kb: KnowledgeBase, matcher) -> list[Problem]:
     """Examples that, left out, the matcher would send to another intent."""
     problems = []
     for i, example in enumerate(matcher.examples):
-        ranked = matcher.rank(matcher.prepare(example.normalized), exclude=i)
+        ranked = matcher.rank(matcher.prepare(example.normalized), limit=1, exclude=i)
         top = ranked[0] if ranked else None
         if top and top.intent != example.intent and top.score >= kb.matching.clarify_threshold:
             where = _locate_example(kb, example)

@@ -20,6 +20,7 @@ from .normalize import CJK
 
 _RUNS = re.compile(f"[{CJK}]+|[a-z0-9][a-z0-9']*")
 _CJK_RUN = re.compile(f"^[{CJK}]")
+_CJK_CHAR = re.compile(f"[{CJK}]")
 
 CHAR, PINYIN, WORD, PREFIX = "c:", "p:", "w:", "f:"
 PREFIX_LEN = 5  # "certified"/"certification", "enrol"/"enrolment" share their first letters
@@ -32,9 +33,10 @@ def pinyin_of(ch: str) -> str:
 
 def pinyin_string(text: str) -> str:
     """The Chinese characters of `text` as space-separated toneless syllables."""
-    return " ".join(pinyin_of(ch) for ch in text if _CJK_RUN.match(ch))
+    return " ".join(map(pinyin_of, _CJK_CHAR.findall(text)))
 
 
+@lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """A deliberately light English stemmer: plurals and possessives only."""
     if word.endswith("'s"):

@@ -17,10 +17,10 @@ from rapidfuzz import fuzz, process
 from ..knowledge.base import KnowledgeBase
 from .features import CHAR, PINYIN, PREFIX, WORD, Tokenizer, pinyin_of, pinyin_string
 from .normalize import SynonymRewriter, has_cjk, normalize
+from .ranking import IntentIndex
 
 TYPE_WEIGHT = {CHAR: 1.0, PINYIN: 0.5, WORD: 1.0, PREFIX: 0.5}
 UNKNOWN_FACTOR = 1.0  # an unseen token counts as much as the rarest known one
-QUERY_COVERAGE_EXPONENT = 0.8  # how much unexplained words in the question lower a score
 TYPO_CUTOFF = 80  # rapidfuzz ratio for an unknown English word to count as a known one
 
 
@@ -77,23 +77,12 @@ class Matcher:
             for lang in ("zh", "en")
             for j, text in enumerate(getattr(intent.examples, lang))
         )
-        self._ex_tokens = [frozenset(self.tokenizer.tokens(e.normalized)) for e in self.examples]
-
-        self._intents_with: dict[str, set[str]] = defaultdict(set)
-        intents_with = self._intents_with
-        postings: dict[str, list[int]] = defaultdict(list)
-        for i, toks in enumerate(self._ex_tokens):
-            for t in toks:
-                intents_with[t].add(self.examples[i].intent)
-                postings[t].append(i)
-        self._postings = {t: tuple(ids) for t, ids in postings.items()}
         n = max(len(kb.intents), 1)
-        self._weight = {
-            t: TYPE_WEIGHT[t[:2]] * math.log(1 + n / len(ids)) for t, ids in intents_with.items()
-        }
+        self._index = IntentIndex(
+            [(e.intent, frozenset(self.tokenizer.tokens(e.normalized))) for e in self.examples],
+            lambda t, having: TYPE_WEIGHT[t[:2]] * math.log(1 + n / having))
+        self._weight = self._index.weight
         self._unknown = math.log(1 + n) * UNKNOWN_FACTOR
-        self._ex_weight = [sum(self._weight[t] for t in toks) for toks in self._ex_tokens]
-        self._ex_intent = [e.intent for e in self.examples]
         self._vocab = sorted({t[2:] for t in self._weight if t.startswith(WORD)})
         self._vocab_set = set(self._vocab)
         self._vocab_by_initial: dict[str, list[str]] = defaultdict(list)
@@ -194,44 +183,23 @@ class Matcher:
                     hits.add(intent)
         return hits
 
-    def rank(self, q: Query, *, exclude: int | None = None) -> list[Candidate]:
-        """Intents sharing anything with the question, best first, scores 0–100.
+    def rank(self, q: Query, *, limit: int | None = None, floor: float = 0.0,
+             exclude: int | None = None) -> list[Candidate]:
+        """The `limit` best intents (all that share anything with the question if None), best
+        first, scores 0–100; beyond the best two (whose lead decides), only those scoring at
+        least `floor`. `exclude` leaves one example out (where would it go without itself?).
 
         An intent scores by how completely one of its examples is found in the question
         (so a short keyword-like example fully present counts) times how much of the
         question its examples explain together (so chatty questions whose parts match
-        different examples of the same intent are not punished).
+        different examples of the same intent are not punished); a keyword adds a bonus.
         """
-        q_weight = sum(q.weights.values())
-        if q_weight <= 0:
-            return []
-        shared: dict[int, float] = defaultdict(float)
-        explained: dict[str, float] = defaultdict(float)
-        postings, intents_with = self._postings, self._intents_with
-        for t, w in q.weights.items():
-            posting = postings.get(t)
-            if posting is None or not w:
-                continue
-            for intent in intents_with[t]:
-                explained[intent] += w
-            for i in posting:
-                shared[i] += w
-        best: dict[str, tuple[float, int]] = {}
-        ex_intent, ex_weight = self._ex_intent, self._ex_weight
-        for i, s in shared.items():
-            found = s / ex_weight[i]
-            intent = ex_intent[i]
-            held = best.get(intent)
-            if (held is None or found > held[0]) and i != exclude:
-                best[intent] = (found, i)
-        hits = self._keyword_hits(q)
-        out = []
-        for intent in best.keys() | hits:
-            found, ex = best.get(intent, (0.0, -1))
-            coverage = min(1.0, explained.get(intent, 0.0) / q_weight)
-            score = found * coverage**QUERY_COVERAGE_EXPONENT
-            total = min(100.0, 100.0 * score + (self.keyword_bonus if intent in hits else 0.0))
-            example = self.examples[ex].text if ex >= 0 else ""
-            out.append(Candidate(intent, round(total, 1), example))
-        out.sort(key=lambda c: (-c.score, c.intent))
-        return out
+        ranked = self._index.rank(q.weights, self._keyword_hits(q), self.keyword_bonus,
+                                  limit, floor, exclude)
+        return [Candidate(s.intent, s.score, self.examples[s.example].text if s.example >= 0
+                          else "") for s in ranked]
+
+    def score(self, q: Query, intent: str) -> float:
+        """The score `rank` gives `intent` for the question (0 when it shares nothing)."""
+        return self._index.score(q.weights, intent, intent in self._keyword_hits(q),
+                                 self.keyword_bonus)

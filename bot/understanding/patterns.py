@@ -10,9 +10,12 @@ more than a literal, and nothing else is special, so an admin never needs to kno
 
 Latin words match whole words only ("fee" is not found in "coffee"); plurals come free.
 
-Hundreds of phrases are read on every message, so each is tried only when its key (the first
-two characters of one of its Chinese words, or one of its English words) occurs in the text:
-a message costs a set lookup per phrase family, not a regex scan per phrase.
+Thousands of phrases are read on every message, so each is tried only when its key (the first
+two characters of one of its Chinese words, or one of its English words) occurs in the text,
+and its regex runs only when every literal piece of it does: a message costs a set lookup per
+phrase family and a substring test per phrase, not a regex scan per phrase. A regex is compiled
+the first time it is needed (compiling them all costs seconds: the place slot alone is hundreds
+of alternatives), so a process that answers one question compiles only what that one needs.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..matching.normalize import CJK, normalize
 
@@ -74,6 +77,8 @@ class _Piece:
     latin_start: bool
     latin_end: bool
     keys: frozenset[str]  # any one of them must occur (empty for a slot)
+    options: tuple[str, ...] = ()  # the literals, one of which it begins with (none for a slot)
+    slot: str = ""  # a placeholder's name
 
 
 def _piece(options: list[str]) -> _Piece:
@@ -87,7 +92,8 @@ def _piece(options: list[str]) -> _Piece:
     start = any(_latin_at(o, 0) for o in options)
     end = any(_latin_at(o, -1) for o in options)
     tail = r"(?:e?s)?(?![a-z0-9])" if end else ""
-    return _Piece(f"(?:{regex}){tail}", start, end, frozenset(_key(o) for o in options))
+    return _Piece(f"(?:{regex}){tail}", start, end, frozenset(_key(o) for o in options),
+                  tuple(ordered))
 
 
 def _parse(phrase: str, slots: dict[str, str] | None) -> list[_Piece | None]:
@@ -102,7 +108,7 @@ def _parse(phrase: str, slots: dict[str, str] | None) -> list[_Piece | None]:
             name = token[1:-1]
             if not slots or name not in slots:
                 raise PatternError(f"unknown placeholder {token} in {phrase!r}")
-            pieces.append(_Piece(slots[name], True, True, frozenset()))
+            pieces.append(_Piece(slots[name], True, True, frozenset(), slot=name))
         else:
             alternatives = token.startswith("(") and token.endswith(")")
             raw = token[1:-1].split("|") if alternatives else [token]
@@ -149,34 +155,112 @@ def _phrase_keys(pieces: list[_Piece | None]) -> frozenset[str]:
     return min(literal, key=lambda p: (len(p.keys), -max(map(len, p.keys)))).keys
 
 
+def _needs(pieces: list[_Piece | None]) -> tuple[tuple[str, ...], ...]:
+    """What a text must contain for the phrase to match: one option of each literal piece
+    (each regex option begins with its literal verbatim, so this is necessary, not sufficient)."""
+    return tuple(p.options for p in pieces if p is not None and p.options)
+
+
+def _present(text: str, needs: tuple[tuple[str, ...], ...]) -> bool:
+    for options in needs:
+        for option in options:
+            if option in text:
+                break
+        else:
+            return False
+    return True
+
+
 class PhraseIndex:
-    """Labelled phrase lists, each phrase compiled once and tried only where its key occurs."""
+    """Labelled phrase lists, each phrase tried only where its key and its literals occur.
+
+    A placeholder stands for any phrase of another label ("{place}" for the phrases of
+    "place"). A phrase with one is tried after the others, only when a phrase of that label
+    was found, and with only the alternatives found: one that occurs nowhere in the text
+    cannot match anywhere, so the result is the same as with all of them, and a regex of two
+    places instead of hundreds runs in microseconds.
+    """
 
     def __init__(self) -> None:
-        # (entry number, label, pattern): one phrase of one list, under each of its keys
-        self._by_key: dict[str, list[tuple[int, str, re.Pattern[str]]]] = defaultdict(list)
-        self._entries = 0
+        self._sources: list[str] = []  # entry number → regex source
+        # key → (entry number, label, literals it needs, whether it is under other keys too)
+        self._by_key: dict[str, list[tuple[int, str, tuple[tuple[str, ...], ...], bool]]] = (
+            defaultdict(list))
+        self._compiled: dict[object, re.Pattern[str]] = {}
+        self._labels: dict[str, list[int]] = defaultdict(list)  # label → its entry numbers
+        # entry number → (its pieces, placeholder → label) for phrases with placeholders
+        self._slotted: dict[int, tuple[list[_Piece | None], dict[str, str]]] = {}
+
+    def __getstate__(self) -> dict:
+        # A pickled re.Pattern is compiled again on loading: keep the sources only.
+        return {**self.__dict__, "_compiled": {}}
 
     def add(self, label: str, phrases: Iterable[str], slots: dict[str, str] | None = None,
             ) -> None:
+        """`slots`: placeholder → the (already added) label whose phrases it stands for."""
         for phrase in phrases:
-            pieces = _parse(phrase, slots)
-            entry = (self._entries, label, re.compile(_regex(pieces)))
-            self._entries += 1
-            for key in _phrase_keys(pieces):
-                self._by_key[key].append(entry)
+            pieces = _parse(phrase, {name: "" for name in slots or ()})
+            number = len(self._sources)
+            if any(p is not None and p.slot for p in pieces):
+                self._slotted[number] = (pieces, dict(slots or {}))
+                self._sources.append("")
+            else:
+                self._sources.append(_regex(pieces))
+            self._labels[label].append(number)
+            keys = _phrase_keys(pieces)
+            for key in keys:
+                self._by_key[key].append((number, label, _needs(pieces), len(keys) > 1))
+
+    def _pattern(self, key: object, source: str) -> re.Pattern[str]:
+        pattern = self._compiled.get(key)
+        if pattern is None:
+            if len(self._compiled) > 20_000:  # slotted variants are unbounded: stay bounded
+                self._compiled.clear()
+            pattern = self._compiled[key] = re.compile(source)
+        return pattern
+
+    def _with_found(self, number: int, matched: set[int]) -> re.Pattern[str] | None:
+        """A slotted phrase's regex with each placeholder standing for the phrases of its
+        label that were found (in the order of the whole alternation), None if none was."""
+        pieces, slots = self._slotted[number]
+        found: dict[str, tuple[str, ...]] = {}
+        for name, label in slots.items():
+            sources = {self._sources[n]: None for n in self._labels[label] if n in matched}
+            if not sources:
+                return None
+            found[name] = tuple(sorted(sources, key=len, reverse=True))
+        filled = [replace(p, regex="(?:" + "|".join(found[p.slot]) + ")")
+                  if p is not None and p.slot else p for p in pieces]
+        return self._pattern((number, *found.values()), _regex(filled))
 
     def scan(self, text: str) -> dict[str, list[Span]]:
         """Every label with the spans where its phrases occur in the (compact) text."""
         tried: set[int] = set()
+        matched: set[int] = set()
+        later: list[tuple[int, str]] = []
         found: dict[str, list[Span]] = defaultdict(list)
         for key in text_keys(text) & self._by_key.keys():
-            for number, label, pattern in self._by_key[key]:
-                if number in tried:
+            for number, label, needs, shared in self._by_key[key]:
+                if shared:
+                    if number in tried:
+                        continue
+                    tried.add(number)
+                if not _present(text, needs):
                     continue
-                tried.add(number)
-                found[label].extend(m.span() for m in pattern.finditer(text)
-                                    if m.end() > m.start())
+                if number in self._slotted:
+                    later.append((number, label))
+                    continue
+                spans = [m.span() for m in self._pattern(number, self._sources[number])
+                         .finditer(text) if m.end() > m.start()]
+                if spans:
+                    found[label].extend(spans)
+                    matched.add(number)
+        for number, label in later:
+            pattern = self._with_found(number, matched)
+            spans = [m.span() for m in pattern.finditer(text)
+                     if m.end() > m.start()] if pattern is not None else []
+            if spans:
+                found[label].extend(spans)
         return found
 
 

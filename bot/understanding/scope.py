@@ -10,17 +10,15 @@ or the message names our zone — and even then not when the place names a zone 
 from __future__ import annotations
 
 from ..knowledge.schema import Places
-from .patterns import PhraseIndex, Span, inside, overlaps, phrase_regex
+from .patterns import PhraseIndex, Span, inside, overlaps
 
 
 class Scope:
     def __init__(self, places: Places, index: PhraseIndex) -> None:
-        names = sorted({phrase_regex(p) for p in places.other}, key=len, reverse=True)
-        slot = {"place": "(?:" + "|".join(names) + ")" if names else "(?!)"}
         index.add("place", places.other)
         index.add("ours", places.ours)
-        index.add("about", places.about, slots=slot)
-        index.add("origin", places.origin, slots=slot)
+        index.add("about", places.about, slots={"place": "place"})
+        index.add("origin", places.origin, slots={"place": "place"})
 
     def read(self, text: str, found: dict[str, list[Span]]) -> tuple[str | None, tuple[str, ...]]:
         """The first other place the (compact, normalised) text asks about, if any, and the
