@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rapidfuzz import fuzz, process
 
@@ -52,6 +53,7 @@ class Example:
     position: int  # index within the intent's examples of that language, for locating it
 
 
+@lru_cache(maxsize=65536)
 def _units(token: str) -> tuple[str, ...]:
     """The characters (or pinyin syllables) a bigram token is made of."""
     body = token[2:]
@@ -147,21 +149,26 @@ class Matcher:
         Other unseen tokens are content we cannot explain and lower the score.
         """
         tokens = self.tokenizer.tokens(normalized, self._correct)
-        covered = {kind: set() for kind in (CHAR, PINYIN)}
+        weight, glue = self._weight, self._glue
+        covered: dict[str, set[str]] = {CHAR: set(), PINYIN: set()}
+        unseen = []
         for t in tokens:
-            if t[:2] in covered and t in self._weight:
-                covered[t[:2]].update(_units(t))
-        glued = {PINYIN + " ".join(pinyin_of(c) for c in t[2:]) for t in tokens
-                 if t.startswith(CHAR) and t not in self._weight and len(t) == 4
-                 and (t[2] in self._glue or t[3] in self._glue)}
+            if t in weight:
+                units = covered.get(t[:2])
+                if units is not None:
+                    units.update(_units(t))
+            else:
+                unseen.append(t)
+        glued = {PINYIN + " ".join(pinyin_of(c) for c in t[2:]) for t in unseen
+                 if t.startswith(CHAR) and len(t) == 4 and (t[2] in glue or t[3] in glue)}
         weights = {}
         for t in tokens:
-            w = self._weight.get(t)
+            w = weight.get(t)
             if w is None:
                 units = _units(t)
                 known = covered.get(t[:2], ())
                 boundary = (len(units) == 2 and all(u in known for u in units)) or (
-                    t.startswith(CHAR) and any(u in self._glue for u in units)) or t in glued
+                    t.startswith(CHAR) and any(u in glue for u in units)) or t in glued
                 w = 0.0 if boundary else TYPE_WEIGHT[t[:2]] * self._unknown
             weights[t] = w
         words = " ".join(self._correct(w) for w in self.tokenizer.words(normalized))

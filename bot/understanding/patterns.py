@@ -187,7 +187,7 @@ class PhraseIndex:
         self._by_key: dict[str, list[tuple[int, str, tuple[tuple[str, ...], ...], bool]]] = (
             defaultdict(list))
         self._compiled: dict[object, re.Pattern[str]] = {}
-        self._labels: dict[str, list[int]] = defaultdict(list)  # label → its entry numbers
+        self._label_of: list[str] = []  # entry number → its label
         # entry number → (its pieces, placeholder → label) for phrases with placeholders
         self._slotted: dict[int, tuple[list[_Piece | None], dict[str, str]]] = {}
 
@@ -206,7 +206,7 @@ class PhraseIndex:
                 self._sources.append("")
             else:
                 self._sources.append(_regex(pieces))
-            self._labels[label].append(number)
+            self._label_of.append(label)
             keys = _phrase_keys(pieces)
             for key in keys:
                 self._by_key[key].append((number, label, _needs(pieces), len(keys) > 1))
@@ -219,19 +219,20 @@ class PhraseIndex:
             pattern = self._compiled[key] = re.compile(source)
         return pattern
 
-    def _with_found(self, number: int, matched: set[int]) -> re.Pattern[str] | None:
+    def _with_found(self, number: int, found: dict[str, tuple[str, ...]],
+                    ) -> re.Pattern[str] | None:
         """A slotted phrase's regex with each placeholder standing for the phrases of its
-        label that were found (in the order of the whole alternation), None if none was."""
+        label that were found (`found`: label → their regexes), None if none was."""
         pieces, slots = self._slotted[number]
-        found: dict[str, tuple[str, ...]] = {}
-        for name, label in slots.items():
-            sources = {self._sources[n]: None for n in self._labels[label] if n in matched}
-            if not sources:
-                return None
-            found[name] = tuple(sorted(sources, key=len, reverse=True))
-        filled = [replace(p, regex="(?:" + "|".join(found[p.slot]) + ")")
-                  if p is not None and p.slot else p for p in pieces]
-        return self._pattern((number, *found.values()), _regex(filled))
+        if not all(found.get(label) for label in slots.values()):
+            return None
+        key = (number, *(found[label] for label in slots.values()))
+        pattern = self._compiled.get(key)
+        if pattern is None:
+            filled = [replace(p, regex="(?:" + "|".join(found[slots[p.slot]]) + ")")
+                      if p is not None and p.slot else p for p in pieces]
+            pattern = self._pattern(key, _regex(filled))
+        return pattern
 
     def scan(self, text: str) -> dict[str, list[Span]]:
         """Every label with the spans where its phrases occur in the (compact) text."""
@@ -255,8 +256,15 @@ class PhraseIndex:
                 if spans:
                     found[label].extend(spans)
                     matched.add(number)
+        if later:
+            # the regexes of the phrases found, by label, longest first as in an alternation
+            sources: dict[str, set[str]] = defaultdict(set)
+            for number in matched:
+                sources[self._label_of[number]].add(self._sources[number])
+            alternatives = {label: tuple(sorted(regexes, key=lambda r: (-len(r), r)))
+                            for label, regexes in sources.items()}
         for number, label in later:
-            pattern = self._with_found(number, matched)
+            pattern = self._with_found(number, alternatives)
             spans = [m.span() for m in pattern.finditer(text)
                      if m.end() > m.start()] if pattern is not None else []
             if spans:
