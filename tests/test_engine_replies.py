@@ -8,7 +8,7 @@ import pytest
 import yaml
 from conftest import DATA
 
-from bot.engine import Reading
+from bot.engine import Conversation, Reading
 from bot.matching.index import Candidate
 
 CASES = yaml.safe_load((DATA / "behaviour.yaml").read_text(encoding="utf-8"))
@@ -104,3 +104,17 @@ def test_every_topic_can_be_opened_directly_in_both_languages(engine, kb):
             reply = engine.answer(kb.intents_of_topic(topic)[0], lang)
             assert reply is not None and reply.kind == "answer" and reply.lang == lang
     assert engine.answer("no.such_topic", "zh") is None
+
+
+@pytest.mark.parametrize(("first", "topic", "follow_up", "about_bot"), [
+    ("信用经济试验区是什么", "business.credit", "有啥用", "你有啥用"),
+    ("基本公共服务清单包括哪些内容", "reform.public_service_list", "多久更新一次",
+     "你的内容多久更新一次"),
+])
+def test_a_short_question_that_reads_like_one_about_the_bot_follows_the_topic(
+        engine, first, topic, follow_up, about_bot):
+    """Only words that speak to the bot ("你", "you") make it a question about the bot."""
+    reply, state = engine.converse(first, Conversation(), now=0.0)
+    assert reply.intent == topic
+    assert engine.converse(follow_up, state, now=40.0)[0].intent == topic
+    assert engine.converse(about_bot, state, now=40.0)[0].intent.startswith("meta.")

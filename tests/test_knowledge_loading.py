@@ -72,6 +72,8 @@ def test_a_duplicate_key_is_an_error_not_a_silent_overwrite(kb_copy):
          "not in the plan"),
         ("content/answers/talent.yaml", "follow_ups: [", "follow_ups: [talent.nowhere, ",
          "follow-up"),
+        ("content/understanding.yaml", " 帮我翻译, 翻译一下,", " (帮我|替我(翻|译))翻译, 翻译一下,",
+         "brackets inside brackets"),
     ],
 )
 def test_inconsistent_content_is_refused(kb_copy, file, old, new, message):

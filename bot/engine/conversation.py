@@ -81,7 +81,10 @@ def in_context(base: Reply, reading: Reading, topic: str, affinity: float, compo
     if base.kind == "answer":
         taken_over = (base.intent != topic and u.refers and short
                       and base.score < settings.switch_score and not is_meta(base.intent))
-        if base.intent == topic or taken_over:
+        # "有啥用", "多久更新一次" after a topic: about the topic, unless they speak to the bot
+        about_topic = (is_meta(base.intent) and not base.small_talk and short
+                       and not u.to_bot)
+        if base.intent == topic or taken_over or about_topic:
             return compose.answer(topic, base.score, base.lang, u.aspects, request=ask,
                                   brief=True)
         return base

@@ -342,6 +342,11 @@ class ConversationSettings(_Model):
     references: list[Pattern] = Field(
         description="Words that point back at the topic in context (它, it, there): anywhere"
     )
+    addressing: list[Pattern] = Field(
+        default_factory=list,
+        description="Words that speak to the bot (你, you, bot): a short message with the topic "
+        "in context that matches a question about the bot is about the bot only with one",
+    )
     short: int = Field(ge=1, le=300, description="A follow-up is at most this long "
                        "(Chinese characters; English words count twice)")
     switch_score: float = Field(ge=0, le=100, description="With a reference back, another "

@@ -6,7 +6,8 @@ more than a literal, and nothing else is special, so an admin never needs to kno
 
 - `…` (or `...`) a short gap: a few characters between Chinese words, a few words in English
   ("帮我…申请" matches 帮我把人才公寓申请了; "apply … for me" matches "apply for a flat for me");
-- `(a|b|c)` one of the alternatives ("(今天|现在)…排队").
+- `(a|b|c)` one of the alternatives ("(今天|现在)…排队"); `(a|b)?` one of them or nothing
+  ("住(在)?几栋" matches 住几栋 and 住在几栋).
 
 Latin words match whole words only ("fee" is not found in "coffee"); plurals come free.
 
@@ -31,6 +32,7 @@ GAP = "…"
 _GAP_CJK = r".{0,10}?"  # between two Chinese words: a few characters
 _GAP_LATIN = r".{0,40}?"  # next to an English word: a few words
 _TOKENS = re.compile(r"(…|\.\.\.|\([^()]*\)|\{[a-z_]+\})")
+_OPTIONAL = re.compile(r"\(([^()]*)\)\?")
 _CJK_SPACE = re.compile(f"(?<=[{CJK}]) (?=[{CJK}])")
 _CJK_CHAR = re.compile(f"[{CJK}]")
 _WORD = re.compile(r"[a-z0-9]+")
@@ -100,6 +102,8 @@ def _parse(phrase: str, slots: dict[str, str] | None) -> list[_Piece | None]:
     """The pieces of a phrase; None stands for a gap."""
     if phrase.count("(") != phrase.count(")"):
         raise PatternError(f"unbalanced brackets in {phrase!r}")
+    if re.search(r"\([^)]*\(", phrase):
+        raise PatternError(f"brackets inside brackets in {phrase!r}: write two phrases")
     pieces: list[_Piece | None] = []
     for token in _TOKENS.split(phrase):
         if token in (GAP, "..."):
@@ -142,9 +146,20 @@ def _regex(pieces: list[_Piece | None]) -> str:
     return "".join(out)
 
 
+def _variants(phrase: str) -> list[str]:
+    """The phrase with each optional group `(a|b)?` once kept and once left out: an optional
+    piece can be neither a key nor a literal a text must contain, so each variant is a phrase
+    of its own."""
+    found = _OPTIONAL.search(phrase)
+    if found is None:
+        return [phrase]
+    head, tail = phrase[:found.start()], phrase[found.end():]
+    return [*_variants(f"{head}({found.group(1)}){tail}"), *_variants(f"{head} {tail}")]
+
+
 def phrase_regex(phrase: str, slots: dict[str, str] | None = None) -> str:
     """The regex for one phrase (raises PatternError); `{name}` is replaced by slots[name]."""
-    return _regex(_parse(phrase, slots))
+    return "|".join(_regex(_parse(variant, slots)) for variant in _variants(phrase))
 
 
 def _phrase_keys(pieces: list[_Piece | None]) -> frozenset[str]:
@@ -198,7 +213,7 @@ class PhraseIndex:
     def add(self, label: str, phrases: Iterable[str], slots: dict[str, str] | None = None,
             ) -> None:
         """`slots`: placeholder → the (already added) label whose phrases it stands for."""
-        for phrase in phrases:
+        for phrase in (v for p in phrases for v in _variants(p)):
             pieces = _parse(phrase, {name: "" for name in slots or ()})
             number = len(self._sources)
             if any(p is not None and p.slot for p in pieces):

@@ -26,6 +26,7 @@ class Understanding:
     fragment: bool = False  # a request naming nothing it is about ("在哪里办理", "how much is it")
     elliptical: bool = False  # names nothing of its own beyond what it asks: a follow-up
     refers: bool = False  # points back at something said before: "it", "它", "there"
+    to_bot: bool = False  # speaks to the bot: "你", "you", "bot"
     length: int = 0  # Chinese characters, and English words counted twice
 
     @property
@@ -57,6 +58,7 @@ class Reader:
         self._index.add("generic", data.generic)
         self._index.add("opener", data.conversation.openers)
         self._index.add("reference", data.conversation.references)
+        self._index.add("addressing", data.conversation.addressing)
         self._content_of = content_of
 
     def read(self, normalized: str) -> Understanding:
@@ -86,6 +88,7 @@ class Reader:
             elliptical=not named and bool(
                 any(r.follow_up for r in requests) or aspects or opener),
             refers=bool(found.get("reference")),
+            to_bot=bool(found.get("addressing")),
             length=sum(1 if _CJK.match(w) else 2 for w in _UNITS.findall(text)),
         )
 
