@@ -8,8 +8,10 @@ import sqlite3
 import time
 from collections import Counter
 
+import pytest
 from bot_process import BotProcess
-from fake_bot_api import FakeBotAPI
+from fake_bot_api import TOKEN, FakeBotAPI
+from telegram_support import say, to_chat
 
 USERS = 25
 PER_USER = 8  # flood control lets a user send 8 at once: every message is owed a reply
@@ -77,3 +79,70 @@ def test_a_bot_killed_mid_stream_answers_every_message_exactly_once_after_restar
             logged = Counter(t for (t,) in db.execute("SELECT text FROM messages"))
         assert len(logged) == STREAM and set(logged.values()) == {1}  # each logged once
         assert "answering" in bot.logs()  # the restart said it picked up where it was killed
+
+
+# -- a refused token, SIGTERM in an outage, a database that vanished ------------------------
+
+
+def assert_clear_refusal(bot: BotProcess) -> None:
+    logs = bot.logs()
+    assert "TELEGRAM_BOT_TOKEN" in logs and "@BotFather" in logs
+    assert "Traceback" not in logs
+    assert TOKEN not in logs and TOKEN.split(":")[1] not in logs
+
+
+def test_a_401_on_getupdates_mid_run_stops_the_bot_with_a_clear_message(tmp_path):
+    with FakeBotAPI() as fake:
+        bot = BotProcess(fake, tmp_path).start()
+        assert "人才公寓" in say(fake, "人才公寓", 601).params["text"]
+        fake.fail("getUpdates", status=401, times=100)  # the token was revoked
+        fake.push_message("金熊猫", user_id=602)  # ends the long poll under way
+        assert bot.wait_exit(15) == 1
+        assert_clear_refusal(bot)
+
+
+def test_a_404_on_sendmessage_stops_the_bot_with_a_clear_message(tmp_path):
+    # PTB reads 401 and 404 alike: the token is not (or no longer) a bot's.
+    with FakeBotAPI() as fake:
+        bot = BotProcess(fake, tmp_path).start()
+        fake.fail("sendMessage", status=404, times=100)
+        fake.push_message("人才公寓", user_id=603)
+        assert bot.wait_exit(15) == 1
+        assert_clear_refusal(bot)
+
+
+@pytest.mark.parametrize("outage", ["running", "starting"])
+def test_sigterm_ends_the_bot_within_10_s_during_a_bot_api_outage(tmp_path, outage):
+    with FakeBotAPI() as fake:
+        bot = BotProcess(fake, tmp_path)
+        if outage == "starting":
+            fake.fail("getMe", status=502, times=1000)
+            bot.start(ready=False)
+            fake.wait_for_sync("getMe", lambda c: c.status == 502, timeout=20)
+        else:
+            bot.start()
+            fake.delay("sendMessage", 120, times=100)  # replies hang...
+            fake.push_message("人才公寓", user_id=604)
+            fake.fail("getUpdates", status=502, times=1000)  # ...and polling fails
+            fake.wait_for_sync("getUpdates", lambda c: c.status == 502, timeout=20)
+        bot.proc.send_signal(signal.SIGTERM)
+        assert bot.wait_exit(10) == 0, "still running 10 s after SIGTERM"
+        assert "Traceback" not in bot.logs()
+
+
+def test_a_database_deleted_under_the_running_bot_is_noticed_and_reported(tmp_path):
+    with FakeBotAPI() as fake:
+        bot = BotProcess(fake, tmp_path, ADMIN_IDS="9100").start()
+        try:
+            say(fake, "人才公寓", 605)
+            for path in bot.database.parent.glob("bot.sqlite3*"):
+                if not path.name.endswith(".secret"):
+                    path.unlink()
+            told = fake.wait_for_sync("sendMessage", to_chat(9100), timeout=20)
+            assert "was deleted" in told.params["text"]
+            assert "人才公寓" in say(fake, "人才公寓", 606).params["text"]  # still answering
+        finally:
+            bot.stop()
+        logs = bot.logs()
+        assert logs.count("database: the database file") == 1
+        assert "was deleted while the bot runs" in logs

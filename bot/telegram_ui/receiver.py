@@ -22,7 +22,7 @@ from collections import defaultdict
 from typing import Any
 
 from telegram import Update
-from telegram.error import InvalidToken, NetworkError, TimedOut
+from telegram.error import EndPointNotFound, InvalidToken, NetworkError, TimedOut
 from telegram.ext import Application
 
 from ..storage import Storage
@@ -137,6 +137,8 @@ class Receiver:
                     "getUpdates", api_kwargs=params, read_timeout=LONG_POLL_S + 10)
             except InvalidToken:
                 raise
+            except EndPointNotFound as exc:  # do_api_request's name for a 401/404 once running
+                raise InvalidToken(str(exc)) from exc
             except (TimedOut, NetworkError) as exc:
                 failures += 1
                 wait = min(30.0, 0.5 * 2 ** min(failures, 6))
