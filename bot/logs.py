@@ -38,3 +38,6 @@ def configure(level: str, secrets: Iterable[str]) -> None:
     quiet = logging.DEBUG if level.upper() == "DEBUG" else logging.WARNING
     for name in ("httpx", "httpcore"):
         logging.getLogger(name).setLevel(quiet)
+    # aiosqlite logs every statement with its parameters at DEBUG: pseudonyms and questions,
+    # next to PTB's DEBUG lines with the user ids they stand for. Never at any level.
+    logging.getLogger("aiosqlite").setLevel(logging.INFO)

@@ -124,6 +124,12 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX IF NOT EXISTS inbox_pending ON inbox (done, received);
     """,
+    # 4: the update a logged message came from: answering it again after a crash (it was
+    # logged, but not yet marked done) updates its row instead of logging it twice.
+    """
+    ALTER TABLE messages ADD COLUMN update_id INTEGER;
+    CREATE UNIQUE INDEX IF NOT EXISTS messages_update ON messages (update_id);
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -290,18 +296,25 @@ class Storage:
 
     async def log_message(self, user_id: int, *, text: str, lang: str, kind: str,
                           intent: str | None, score: float,
-                          at: datetime | None = None) -> int | None:
+                          at: datetime | None = None,
+                          update_id: int | None = None) -> int | None:
         """Log a question and how it was answered; returns the row id (for feedback buttons),
-        or None when it could not be stored. `at` (default now) exists for tests/imports."""
+        or None when it could not be stored. `at` (default now) exists for tests/imports.
+        `update_id`: the Telegram update it came from; logging the same one again (answered
+        again after a crash) replaces its row and keeps its id."""
         when = time.time() if at is None else _seconds(at)
 
         async def work(db: aiosqlite.Connection) -> int | None:
             cursor = await db.execute(
-                "INSERT INTO messages (user_key, at, lang, kind, intent, score, text)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (self.user_key(user_id), when, lang, kind, intent, float(score), text),
+                "INSERT INTO messages (user_key, at, lang, kind, intent, score, text, update_id)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (update_id) DO UPDATE SET"
+                " at = excluded.at, lang = excluded.lang, kind = excluded.kind,"
+                " intent = excluded.intent, score = excluded.score, text = excluded.text"
+                " RETURNING id",
+                (self.user_key(user_id), when, lang, kind, intent, float(score), text, update_id),
             )
-            return cursor.lastrowid
+            row = await cursor.fetchone()
+            return int(row[0]) if row else None
 
         return await self._write("log a message", work)
 

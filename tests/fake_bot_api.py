@@ -40,6 +40,7 @@ import html
 import itertools
 import json
 import re
+import select
 import socket
 import threading
 import time
@@ -127,7 +128,8 @@ class Call:
     ``result`` are what the fake answered (``result`` is the ``result`` field on success, the
     whole error object otherwise; status is None for a dropped call and, until the long poll
     ends, for getUpdates).
-    ``fault`` is None, "fail", "delay", "drop" or "unauthorized".
+    ``fault`` is None, "fail", "delay", "slow_answer", "drop", "abandoned" (delayed, and the
+    client hung up meanwhile) or "unauthorized".
     """
 
     method: str
@@ -174,11 +176,12 @@ def _bad(description: str) -> ApiError:
 
 @dataclass
 class _Fault:
-    kind: str  # "fail" | "delay" | "drop"
+    kind: str  # "fail" | "delay" | "slow_answer" | "drop"
     status: int = 500
     description: str = ""
     retry_after: int | None = None
     seconds: float = 0.0
+    parameters: dict | None = None
 
 
 def _decode_value(name: str, value: str) -> Any:
@@ -570,8 +573,10 @@ class FakeBotAPI:
     # ------------------------------------------------------------------ faults
 
     def fail(self, method: str, *, status: int = 500, retry_after: int | None = None,
-             description: str = "Internal Server Error", times: int = 1) -> None:
-        """The next ``times`` calls of ``method`` get an error response."""
+             description: str = "Internal Server Error", times: int = 1,
+             parameters: dict | None = None) -> None:
+        """The next ``times`` calls of ``method`` get an error response (``parameters``: the
+        error's ``parameters`` object, e.g. ``{"migrate_to_chat_id": -100…}``)."""
         if status == 429:
             retry_after = 1 if retry_after is None else retry_after
             if description == "Internal Server Error":
@@ -587,11 +592,35 @@ class FakeBotAPI:
                 502: "Bad Gateway",
             }.get(status, description)
         self._add_fault(method, times, _Fault("fail", status=status, description=description,
-                                              retry_after=retry_after))
+                                              retry_after=retry_after,
+                                              parameters=parameters))
+
+    def migrate(self, method: str, new_chat_id: int, times: int = 1) -> None:
+        """The next ``times`` calls of ``method`` are refused as Telegram refuses a message to
+        a group that became a supergroup: 400 with ``parameters.migrate_to_chat_id``."""
+        self.fail(method, status=400, times=times,
+                  description="Bad Request: group chat was upgraded to a supergroup chat",
+                  parameters={"migrate_to_chat_id": new_chat_id})
+
+    def heal(self, method: str | None = None) -> None:
+        """End an outage: drop the faults still queued (for ``method``, or for all)."""
+        with self._lock:
+            if method is None:
+                self._faults.clear()
+            else:
+                self._faults.pop(method.lower(), None)
 
     def delay(self, method: str, seconds: float, times: int = 1) -> None:
-        """The next ``times`` calls of ``method`` are answered (normally) after ``seconds``."""
+        """The next ``times`` calls of ``method`` are answered (normally) after ``seconds``:
+        Telegram is slow to take them on. A client that hangs up meanwhile had its call
+        abandoned: nothing is delivered (recorded with status None, fault "abandoned")."""
         self._add_fault(method, times, _Fault("delay", seconds=seconds))
+
+    def slow_answer(self, method: str, seconds: float, times: int = 1) -> None:
+        """The next ``times`` calls of ``method`` are carried out at once (a message is
+        delivered) but answered only after ``seconds``: a client that gives up waiting cannot
+        know that it was delivered."""
+        self._add_fault(method, times, _Fault("slow_answer", seconds=seconds))
 
     def drop(self, method: str, times: int = 1) -> None:
         """The next ``times`` calls of ``method`` get the connection closed without a reply."""
@@ -609,7 +638,8 @@ class FakeBotAPI:
     # ------------------------------------------------------------------ request handling
 
     def _handle(self, token: str, method_name: str, params: dict, files: dict,
-                file_names: dict) -> tuple[int, dict] | None:
+                file_names: dict, client_gone: Callable[[], bool] = lambda: False,
+                ) -> tuple[int, dict] | None:
         """Serve one API request: (status, body), or None to drop the connection."""
         method = _CANONICAL.get(method_name.lower(), method_name)
         arrived = time.time()
@@ -630,12 +660,17 @@ class FakeBotAPI:
             record(None, None, "drop")
             return None
         if fault is not None and fault.kind == "fail":
-            parameters = {"retry_after": fault.retry_after} if fault.retry_after else None
+            parameters = dict(fault.parameters or {})
+            if fault.retry_after:
+                parameters["retry_after"] = fault.retry_after
             body = ApiError(fault.status, fault.description, parameters).body()
             record(fault.status, body, "fail")
             return fault.status, body
         if fault is not None and fault.kind == "delay":
             self._stopping.wait(fault.seconds)
+            if client_gone():
+                record(None, None, "abandoned")
+                return None
 
         fault_name = fault.kind if fault is not None else None
         if method == "getUpdates":
@@ -652,6 +687,8 @@ class FakeBotAPI:
         with self._lock:  # state change and record are atomic for observers
             status, body = self._answer(lambda p: impl(p, files, file_names), params)
             record(status, body.get("result", body) if status == 200 else body, fault_name)
+        if fault is not None and fault.kind == "slow_answer":
+            self._stopping.wait(fault.seconds)
         return status, body
 
     @staticmethod
@@ -1071,14 +1108,27 @@ class _Handler(BaseHTTPRequestHandler):
         except ApiError as err:
             self._send(err.code, json.dumps(err.body()).encode())
             return
-        answer = self.api._handle(match.group(1), match.group(2), params, files, names)
+        answer = self.api._handle(match.group(1), match.group(2), params, files, names,
+                                  self._client_gone)
         if answer is None:  # drop: close without sending anything
             self.close_connection = True
             with contextlib.suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
             return
         status, reply = answer
-        self._send(status, json.dumps(reply, ensure_ascii=False).encode())
+        try:
+            payload = json.dumps(reply, ensure_ascii=False).encode()
+        except UnicodeEncodeError:  # a lone surrogate ("\ud800") only travels as a JSON escape
+            payload = json.dumps(reply).encode()
+        self._send(status, payload)
+
+    def _client_gone(self) -> bool:
+        """Whether the client closed its end (readable, with nothing to read)."""
+        try:
+            readable, _, _ = select.select([self.connection], [], [], 0)
+            return bool(readable) and self.connection.recv(1, socket.MSG_PEEK) == b""
+        except OSError:
+            return True
 
     def _body(self) -> bytes:
         if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():

@@ -181,3 +181,11 @@ def test_edited_yaml_reloads_by_itself_when_auto_reload_is_on(tmp_path):
             assert "人才公寓" in say(fake, "人才公寓", 414).params["text"]
         finally:
             bot.stop()
+
+
+def test_debug_logs_never_show_a_pseudonym_beside_the_user_id_it_stands_for(fake, bot):
+    say(fake, "talent apartment", 413)
+    command(fake, "/lang", 413, args="en")
+    logs = bot.logs()
+    assert "DEBUG" in logs and "413" in logs  # PTB logs updates, user ids included, at DEBUG
+    assert user_key(413) not in logs

@@ -137,6 +137,27 @@ def test_bad_input_gets_a_friendly_reply(fake, bot, text):
     assert "Traceback" not in reply.params["text"]
 
 
+def test_lone_surrogates_get_the_reply_the_same_text_without_them_gets(fake, bot):
+    # JSON can carry "\ud800" (half of a UTF-16 pair) although no UTF-8 text can.
+    broken = say(fake, "人才公寓怎么申请\ud800", 130).params["text"]
+    assert broken == say(fake, "人才公寓怎么申请", 131).params["text"]
+    alone = say(fake, "\udfff", 132).params["text"]
+    assert alone == say(fake, "?", 133).params["text"]
+    assert "went wrong" not in alone and "出了点问题" not in alone
+    mark = fake.mark()
+    fake.push_inline_query("talent apartment\ud800", user_id=134)
+    cards = fake.wait_for_sync("answerInlineQuery", after=mark)
+    assert cards.ok and cards.params["results"][0]["id"] == "housing.talent_apartment"
+
+
+@pytest.mark.parametrize("data", ["1:f:²:u", "1:f:١٢:u", f"1:f:{'9' * 58}:u", "1:f:-1:u",
+                                  "1:t:../../etc", "1:l:" + "x" * 60, "1:x:y:y", "\x00"])
+def test_forged_button_data_gets_button_expired(fake, bot, data):
+    reply = say(fake, "金熊猫人才计划", 135)
+    answer = press(fake, data, 135, message=reply.result)
+    assert answer.ok and "expired" in answer.params["text"]
+
+
 def test_groups_answer_mentions_and_replies_and_stay_silent_otherwise(fake, bot):
     group = -100222
     mark = fake.mark()

@@ -9,7 +9,7 @@ import time
 import pytest
 from bot_process import ROOT, BotProcess
 from fake_bot_api import TOKEN, FakeBotAPI
-from telegram_support import command, say
+from telegram_support import command, say, to_chat
 
 
 @pytest.fixture(scope="module")
@@ -145,3 +145,69 @@ def test_a_broken_knowledge_base_at_start_up_is_reported_with_file_and_line(tmp_
         assert bot.wait_exit(30) == 1
         logs = bot.logs()
         assert "content/links.yaml:" in logs and "Traceback" not in logs
+
+
+# -- malformed updates, database faults, delivery faults (the same running bot) -------------
+
+
+@pytest.mark.parametrize("message", [
+    {"message_id": 5, "from": "mallory", "chat": {"id": 220, "type": "private"},
+     "date": 1, "text": "人才公寓"},
+    {"text": "人才公寓"},  # no message id, chat or date
+], ids=["from-is-a-string", "missing-required-fields"])
+def test_a_malformed_update_is_logged_once_and_skipped(fake, bot, message):
+    bad = fake.push_update({"message": message})["update_id"]
+    assert "人才公寓" in say(fake, "人才公寓", 221).params["text"]  # the next one is answered
+    deadline = time.monotonic() + 10
+    while bad in [u["update_id"] for u in fake.pending_updates]:  # confirmed, not sent again
+        assert time.monotonic() < deadline, "the malformed update is still offered"
+        time.sleep(0.05)
+    assert bot.logs().count(f"skipped malformed update {bad}:") == 1
+    assert bot.running()
+
+
+def test_forget_that_the_database_refuses_says_it_did_not_work(fake, bot):
+    command(fake, "/lang", 222, args="en")
+    say(fake, "talent apartment", 222)
+    command(fake, "/forget", 222)
+    with sqlite3.connect(bot.database) as db:  # stands in for a disk that refuses writes
+        db.execute("CREATE TRIGGER refuse BEFORE DELETE ON users"
+                   " BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END")
+        before = db.execute("SELECT COUNT(*) FROM messages").fetchone()[0]
+    try:
+        mark = fake.mark()
+        fake.push_callback("1:x:y", user_id=222)
+        told = fake.wait_for_sync("editMessageText", to_chat(222), after=mark).params["text"]
+    finally:
+        with sqlite3.connect(bot.database) as db:
+            db.execute("DROP TRIGGER refuse")
+    assert "could not be deleted" in told and "has been deleted" not in told
+    with sqlite3.connect(bot.database) as db:  # and indeed nothing was deleted
+        assert db.execute("SELECT COUNT(*) FROM messages").fetchone()[0] == before
+    assert "could not forget a user" in bot.logs()
+
+
+def test_a_group_that_became_a_supergroup_gets_its_reply_at_the_new_id(fake, bot):
+    old, new = -223, -100_000_000_223
+    mark = fake.mark()
+    fake.migrate("sendMessage", new)
+    fake.push_message("@cdht_policy_bot 人才公寓怎么申请", user_id=223, chat_id=old,
+                      chat_type="group")
+    moved = fake.wait_for_sync("sendMessage", to_chat(new), after=mark)
+    assert "人才公寓" in moved.params["text"]
+    sent = [c for c in fake.calls[mark:] if c.method == "sendMessage" and c.ok]
+    assert sent == [moved]
+
+
+def test_a_reply_whose_answer_never_comes_back_is_not_sent_twice(fake, bot):
+    mark = fake.mark()
+    fake.slow_answer("sendMessage", 7.0)  # delivered at once, answered after PTB's 5 s timeout
+    fake.push_message("人才公寓怎么申请", user_id=224)
+    fake.wait_for_sync("sendMessage", to_chat(224), after=mark)
+    deadline = time.monotonic() + 15
+    while "may have delivered it" not in bot.logs():  # the bot gave up waiting...
+        assert time.monotonic() < deadline, "the bot never gave up waiting for its reply"
+        time.sleep(0.1)
+    time.sleep(1.0)  # ...and a repeat would come within the first retry delay
+    assert len(replies_to(fake, 224, mark)) == 1
+    assert bot.running()

@@ -44,7 +44,7 @@ from .webhook import serve
 log = logging.getLogger(__name__)
 RELOAD_CHECK_S = 5.0
 PURGE_EVERY_S = 3600.0
-HEALTH_EVERY_S = 60.0
+HEALTH_EVERY_S = 2.0  # one stat() of the database file
 SHUTDOWN_S = 6.0  # in-flight replies get this long to finish after SIGTERM
 STARTUP_WAITS = (1, 2, 5, 10, 30)  # seconds between attempts to reach Telegram, then 30 on
 

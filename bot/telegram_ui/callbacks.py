@@ -74,7 +74,8 @@ async def topic_pressed(update: Update, context: Context) -> None:
     reply = engine.answer(pressed[0].intent, context.lang) if pressed else None
     if pressed is None or reply is None:
         return await _expired(update, context)
-    row = await dialogue.log_answer(context, user.id, reply, f"menu: {reply.title}")
+    row = await dialogue.log_answer(context, update.update_id, user.id, reply,
+                                    f"menu: {reply.title}")
     await dialogue.after_button(context, pressed[1].chat_id, user.id, reply)
     await send_reply(update, context, reply, feedback_row=row)
     await answer_button(update)

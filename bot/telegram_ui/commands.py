@@ -28,7 +28,8 @@ async def start(update: Update, context: Context) -> None:
     if context.args:
         reply = svc.engine.answer(context.args[0].replace("-", "."), context.lang)
         if reply is not None:
-            row = await dialogue.log_answer(context, user.id, reply, f"link: {reply.title}")
+            row = await dialogue.log_answer(context, update.update_id, user.id, reply,
+                                            f"link: {reply.title}")
             await dialogue.after_button(context, chat.id, user.id, reply)
             await send_reply(update, context, reply, feedback_row=row)
             return

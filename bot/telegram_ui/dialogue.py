@@ -39,8 +39,10 @@ async def clear(context: Context, chat_id: int, user_id: int) -> None:
     await context.svc.storage.clear_conversation(chat_id, user_id)
 
 
-async def log_answer(context: Context, user_id: int, reply: Reply, asked: str) -> int | None:
-    """Log an answer opened by a button or link (so it gets 👍/👎 like a typed one)."""
+async def log_answer(context: Context, update_id: int, user_id: int, reply: Reply,
+                     asked: str) -> int | None:
+    """Log an answer opened by a button or link (so it gets 👍/👎 like a typed one); once
+    per update, however often it is answered."""
     return await context.svc.storage.log_message(
         user_id, text=asked, lang=reply.lang, kind=reply.kind, intent=reply.intent,
-        score=reply.score)
+        score=reply.score, update_id=update_id)

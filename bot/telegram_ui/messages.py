@@ -24,7 +24,8 @@ async def question(update: Update, context: Context) -> None:
                                        context.who.prefer)
     await dialogue.keep(context, message.chat_id, user.id, state)
     row = await svc.storage.log_message(user.id, text=text, lang=reply.lang, kind=reply.kind,
-                                        intent=reply.intent, score=reply.score)
+                                        intent=reply.intent, score=reply.score,
+                                        update_id=update.update_id)
     extra = None
     if reply.unanswered and await svc.storage.record_unanswered(user.id, row, text, reply.lang):
         extra = svc.engine.message("recorded", reply.display)  # said only when it is true

@@ -16,12 +16,13 @@ import asyncio
 import contextlib
 import json
 import logging
+import re
 import time
 from collections import defaultdict
 from typing import Any
 
 from telegram import Update
-from telegram.error import InvalidToken, NetworkError, TimedOut
+from telegram.error import EndPointNotFound, InvalidToken, NetworkError, TimedOut
 from telegram.ext import Application
 
 from ..storage import Storage
@@ -31,6 +32,20 @@ LONG_POLL_S = 10  # short enough that SIGTERM never waits long for a poll to end
 FRESH_S = 600.0  # stored but unanswered at a crash: still answered on restart within this
 MAX_AT_ONCE = 64  # updates handled concurrently (one slow reply must not hold up the others)
 _NAMES = ("first_name", "last_name", "username", "title")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def well_formed(raw: Any) -> Any:
+    """The update with every lone surrogate ("\\ud800" in the JSON: half of a UTF-16 pair,
+    which no UTF-8 text can hold) replaced by U+FFFD, so no handler meets a text it cannot
+    encode (SQLite, OpenCC and HTTP all refuse them)."""
+    if isinstance(raw, str):
+        return _SURROGATE.sub("\ufffd", raw)
+    if isinstance(raw, dict):
+        return {well_formed(k): well_formed(v) for k, v in raw.items()}
+    if isinstance(raw, list):
+        return [well_formed(v) for v in raw]
+    return raw
 
 
 def scrubbed(raw: Any) -> Any:
@@ -68,6 +83,7 @@ class Receiver:
         if not isinstance(raw, dict) or not isinstance(raw.get("update_id"), int):
             log.warning("skipped an update that is not a Telegram update")
             return True
+        raw = well_formed(raw)
         stored = await self.storage.receive(raw["update_id"], json.dumps(scrubbed(raw)))
         if stored is None:
             return False
@@ -121,6 +137,8 @@ class Receiver:
                     "getUpdates", api_kwargs=params, read_timeout=LONG_POLL_S + 10)
             except InvalidToken:
                 raise
+            except EndPointNotFound as exc:  # do_api_request's name for a 401/404 once running
+                raise InvalidToken(str(exc)) from exc
             except (TimedOut, NetworkError) as exc:
                 failures += 1
                 wait = min(30.0, 0.5 * 2 ** min(failures, 6))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+from collections import OrderedDict
 from typing import Any
 
 from tornado.httpserver import HTTPServer
@@ -73,20 +74,33 @@ class UpdateHandler(RequestHandler):
 
 
 class BoundedServer(HTTPServer):
-    """At most MAX_CONNECTIONS open connections; further ones are closed at once."""
+    """At most MAX_CONNECTIONS open connections: a new one closes the oldest. Refusing the new
+    one instead would let a crowd of idle or half-open connections lock Telegram out until
+    they time out; this way the crowd can only push out its own oldest members."""
+
+    def initialize(self, *args: Any, **kwargs: Any) -> None:
+        super().initialize(*args, **kwargs)
+        self._open: OrderedDict[IOStream, None] = OrderedDict()  # oldest first
 
     def handle_stream(self, stream: IOStream, address: tuple) -> None:
-        if len(self._connections) >= MAX_CONNECTIONS:
-            stream.close()
-            return
+        while len(self._open) >= MAX_CONNECTIONS:
+            oldest, _ = self._open.popitem(last=False)
+            oldest.close()
+        self._open[stream] = None
         super().handle_stream(stream, address)
+
+    def on_close(self, server_conn: object) -> None:
+        self._open.pop(getattr(server_conn, "stream", None), None)  # type: ignore[arg-type]
+        super().on_close(server_conn)
 
 
 def serve(receiver: Receiver, path: str, secret: str, listen: str, port: int) -> HTTPServer:
     """Start listening on listen:port for POSTs to /path."""
     app = TornadoApp([(f"/{path}", UpdateHandler, {"receiver": receiver, "secret": secret})],
                      log_function=lambda handler: None)
+    # Tornado's own limit is only a backstop: UpdateHandler refuses a body over MAX_BODY with
+    # 413 (tornado would answer a chunked one with 400).
     server = BoundedServer(app, idle_connection_timeout=IDLE_S, body_timeout=IDLE_S,
-                           max_body_size=MAX_BODY, max_header_size=16_384)
+                           max_body_size=2 * MAX_BODY, max_header_size=16_384)
     server.listen(port, address=listen)
     return server
