@@ -45,7 +45,10 @@ def fingerprint(root: Path) -> str:
         files += [(f"kb/{p.relative_to(root).as_posix()}", p)
                   for p in (Path(root) / folder).rglob("*") if p.is_file()]
     for name, path in sorted(files):
-        data = path.read_bytes()
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:  # removed while listed: hashed as absent (see _build_and_store)
+            continue
         h.update(f"{name}\0{len(data)}\0".encode())
         h.update(data)
     for library in _LIBRARIES:

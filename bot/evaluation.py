@@ -221,9 +221,9 @@ def sweep(engine: Engine, items: list[Labelled], answers: list[float], margins: 
     rows = []
     for threshold in answers:
         for margin in margins:
-            settings = engine.kb.matching.replace(
-                answer_threshold=threshold, margin=margin,
-                clarify_threshold=max(0.0, threshold - clarify_gap))
+            settings = engine.kb.matching.model_copy(update={
+                "answer_threshold": threshold, "margin": margin,
+                "clarify_threshold": max(0.0, threshold - clarify_gap)})
             outcomes = [Outcome(item, engine.respond(reading, settings=settings))
                         for item, reading in readings]
             rows.append({"answer_threshold": threshold, "margin": margin, **rates(outcomes)})

@@ -51,9 +51,10 @@ class Record:
     def __reduce__(self) -> tuple:
         return type(self), (self.model, self.__dict__)
 
-    def replace(self, **changes: Any) -> Record:
-        """A copy with some fields changed (how `eval --sweep` tries other thresholds)."""
-        return type(self)(self.model, {**self.__dict__, **changes})
+    def model_copy(self, *, update: dict[str, Any] | None = None) -> Record:
+        """A copy with some fields changed, as a model's model_copy makes (how `eval --sweep`
+        tries other thresholds)."""
+        return type(self)(self.model, {**self.__dict__, **(update or {})})
 
 
 class LangRecord(Record):
