@@ -12,8 +12,9 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from .config import Settings, default_kb_root
-from .knowledge import KnowledgeBase, KnowledgeBaseError, load_knowledge_base
+from .config import Settings, default_cache_dir, default_kb_root
+from .errors import LabelledDataError, StorageError
+from .knowledge import KnowledgeBase, KnowledgeBaseError
 
 _SURROGATE = re.compile("[\ud800-\udfff]")  # what Python makes of argv bytes that are not UTF-8
 
@@ -25,9 +26,10 @@ def _print_problems(exc: KnowledgeBaseError) -> None:
 
 
 def _engine(root: Path | None):
-    from .engine import Engine
+    """The engine, from the cache when it is up to date (see bot/cache.py)."""
+    from .cache import load_engine
 
-    return Engine(load_knowledge_base(root or default_kb_root()))
+    return load_engine(root or default_kb_root(), default_cache_dir())
 
 
 def _questions(arg: str) -> Iterator[str | None]:
@@ -126,6 +128,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from .knowledge.checks import misrouted_examples, near_duplicate_examples, run_checks
+    from .knowledge.loader import load_knowledge_base
     from .matching.index import Matcher
 
     root = Path(args.dir) if args.dir else args.kb or default_kb_root()
@@ -163,6 +166,8 @@ def _export(kb: KnowledgeBase) -> dict:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    from .knowledge.loader import load_knowledge_base
+
     kb = load_knowledge_base(args.kb or default_kb_root())
     json.dump(_export(kb), sys.stdout, ensure_ascii=False, indent=None if args.compact else 2)
     print()
@@ -376,9 +381,6 @@ class UsageError(Exception):
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .evaluation import LabelledDataError
-    from .storage import StorageError
-
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

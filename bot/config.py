@@ -18,6 +18,18 @@ def default_kb_root() -> Path:
     return checkout if (checkout / "intents").is_dir() else Path.cwd()
 
 
+def default_cache_dir() -> Path | None:
+    """Where built engines are kept (bot/cache.py): $POLICYBOT_CACHE ("off": nowhere), else
+    $XDG_CACHE_HOME/policybot or ~/.cache/policybot, outside any checkout."""
+    env = os.environ.get("POLICYBOT_CACHE", "").strip()
+    if env.lower() == "off":
+        return None
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME", "").strip()
+    return (Path(base) if base else Path.home() / ".cache") / "policybot"
+
+
 def _int(name: str, default: int) -> int:
     raw = os.environ.get(name, "").strip()
     try:
@@ -44,6 +56,7 @@ class Settings:
     port: int = 8443
     log_level: str = "INFO"
     kb_root: Path = field(default_factory=default_kb_root)
+    cache_dir: Path | None = field(default_factory=default_cache_dir)
     retention_days: int = 180
     stale_days: int = 365
     auto_reload: bool = False
@@ -62,6 +75,7 @@ class Settings:
             port=_int("PORT", 8443),
             log_level=(env.get("LOG_LEVEL", "").strip() or "INFO").upper(),
             kb_root=default_kb_root(),
+            cache_dir=default_cache_dir(),
             retention_days=_int("RETENTION_DAYS", 180),
             stale_days=_int("STALE_DAYS", 365),
             auto_reload=env.get("AUTO_RELOAD", "").strip().lower() in ("1", "true", "yes"),

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import TextIO
 
 from .engine import Conversation, Engine, MenuItem, Reply
-from .knowledge.schema import LANGS
+from .knowledge.records import LANGS
 
 Action = Callable[[], None]
 QUIT = ("/quit", "/exit", "quit", "exit")

@@ -15,6 +15,7 @@ from typing import Literal
 import yaml
 
 from .engine import Conversation, Engine, Reply
+from .errors import LabelledDataError
 
 Want = Literal["answer", "decline", "emergency"]
 WANTS = ("answer", "decline", "emergency")
@@ -64,10 +65,6 @@ class Outcome:
     @property
     def area(self) -> str:
         return self.item.expect.split(".", 1)[0] if self.item.expect else "none"
-
-
-class LabelledDataError(Exception):
-    """A labelled file cannot be read: missing, not YAML, or not in the expected shape."""
 
 
 def _problem(path: Path, message: str, fix: str = "") -> LabelledDataError:

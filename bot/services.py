@@ -7,14 +7,16 @@ assignment, so every message is answered by one complete knowledge base, old or 
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .cache import load_engine, rebuild
 from .config import Settings
 from .engine import Engine
 from .flood import FloodGate
-from .knowledge import KnowledgeBase, KnowledgeBaseError, Problem, load_knowledge_base
+from .knowledge import KnowledgeBase, KnowledgeBaseError, Problem
 from .storage import Storage
 
 log = logging.getLogger(__name__)
@@ -63,7 +65,8 @@ class Services:
     @classmethod
     async def start(cls, settings: Settings) -> Services:
         """Load the knowledge base and open the database (raises KnowledgeBaseError)."""
-        engine = await asyncio.to_thread(_build_engine, settings.kb_root)
+        engine = await asyncio.to_thread(load_engine, settings.kb_root, settings.cache_dir)
+        _freeze()
         storage = await Storage.open(settings.database_path, secret=settings.hash_secret)
         services = cls(settings, engine, storage)
         services._seen = await asyncio.to_thread(_snapshot, settings.kb_root)
@@ -77,17 +80,26 @@ class Services:
         seen = await asyncio.to_thread(_snapshot, self.settings.kb_root)
         self._seen = seen  # a broken edit is reported once, not at every check
         try:
-            engine = await asyncio.to_thread(_build_engine, self.settings.kb_root)
+            engine = await asyncio.to_thread(rebuild, self.settings.kb_root,
+                                             self.settings.cache_dir)
         except KnowledgeBaseError as exc:
             log.warning("reload refused, still serving the last good knowledge base:\n%s", exc)
             return Reload(problems=exc.problems)
-        old, self.engine = self.engine.kb, engine
+        changes = Reload.between(self.engine.kb, engine.kb)
+        self.engine = engine
+        _freeze()
         log.info("knowledge base reloaded: %d intents", len(engine.kb.intents))
-        return Reload.between(old, engine.kb)
+        return changes
 
     async def changed_on_disk(self) -> bool:
         return await asyncio.to_thread(_snapshot, self.settings.kb_root) != self._seen
 
 
-def _build_engine(root: Path) -> Engine:
-    return Engine(load_knowledge_base(root))
+def _freeze() -> None:
+    """Move what is alive now (mostly the engine's hundreds of thousands of objects) out of
+    the garbage collector's sight: they live as long as the engine, and a full collection
+    walking them all would cost some message milliseconds. Unfrozen first, so the engine a
+    reload replaced is collected rather than kept frozen."""
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()

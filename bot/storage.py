@@ -32,6 +32,8 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
+from .errors import StorageError
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -132,10 +134,6 @@ MIGRATIONS: list[str] = [
     """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
-
-
-class StorageError(Exception):
-    """The database cannot be opened or read (newer schema, not a database, unreadable)."""
 
 
 @dataclass(frozen=True)

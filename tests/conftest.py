@@ -14,6 +14,16 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def engine_cache(tmp_path_factory: pytest.TempPathFactory):
+    """Built engines are cached in a folder of the test session, never in the user's own
+    cache (the bot processes the tests start inherit it)."""
+    folder = tmp_path_factory.mktemp("engine-cache")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("POLICYBOT_CACHE", str(folder))
+        yield folder
+
+
 @pytest.fixture(scope="session")
 def kb():
     return load_knowledge_base(ROOT)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..knowledge.base import KnowledgeBase
-from ..knowledge.schema import Lang
+from ..knowledge.records import Lang
 from .replies import LinkOut, Option, Reply
 
 

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
-from ..knowledge.schema import ConversationSettings, Lang
+from ..knowledge.records import Lang
 from .compose import Composer
 from .decide import Reading, is_meta
 from .replies import Reply
+
+if TYPE_CHECKING:
+    from ..knowledge.schema import ConversationSettings
 
 MAX_TOPICS = 3
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..knowledge.base import KnowledgeBase
-from ..knowledge.schema import LANGS, MatchingFile
+from ..knowledge.records import LANGS
 from ..matching.index import Matcher
 from ..matching.language import detect_language
 from ..matching.normalize import is_traditional, normalize, term_prefix
@@ -22,6 +23,9 @@ from .conversation import Conversation, in_context
 from .decide import Reading, decide
 from .display import Displays
 from .replies import Reply
+
+if TYPE_CHECKING:
+    from ..knowledge.schema import MatchingFile
 
 RANKED = 5  # intents a reading keeps: a clarify offers 3, inline mode 5
 

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from ..knowledge.schema import Lang, MatchingFile
+from ..knowledge.records import Lang
 from ..matching.index import Candidate, Query
 from ..understanding import Understanding
 from .compose import Composer
 from .replies import Reply
+
+if TYPE_CHECKING:
+    from ..knowledge.schema import MatchingFile
 
 MAX_OPTIONS = 3
 NO_CANDIDATE = Candidate("", 0.0, "")

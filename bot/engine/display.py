@@ -9,12 +9,16 @@ from __future__ import annotations
 
 from dataclasses import replace
 from functools import cache
+from typing import TYPE_CHECKING
 
 import opencc
 
 from ..knowledge.base import KnowledgeBase
-from ..knowledge.schema import Area, Lang, LangText, Topic
+from ..knowledge.records import Lang
 from .replies import LinkOut, Option, Reply
+
+if TYPE_CHECKING:
+    from ..knowledge.schema import Area, LangText, Topic
 
 
 @cache

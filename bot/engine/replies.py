@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
-from ..knowledge.schema import Lang
+from ..knowledge.records import Lang
 
 Kind = Literal["answer", "clarify", "fallback"]
 

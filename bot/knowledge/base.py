@@ -1,25 +1,32 @@
-"""The loaded knowledge base: immutable, so a reload can swap it in one step."""
+"""The loaded knowledge base: immutable, so a reload can swap it in one step.
+
+Its entries are records (records.py) with the fields of the schema models named in the
+annotations: the models validate, the records are what is kept.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .schema import (
-    Answer,
-    Area,
-    EmergencyNumber,
-    Fact,
-    Hotline,
-    Intent,
-    Lang,
-    Language,
-    Link,
-    MatchingFile,
-    Messages,
-    Topic,
-    UnderstandingFile,
-)
+from .records import Lang
+
+if TYPE_CHECKING:
+    from .schema import (
+        Answer,
+        Area,
+        EmergencyNumber,
+        Fact,
+        Hotline,
+        Intent,
+        Language,
+        Link,
+        MatchingFile,
+        Messages,
+        Topic,
+        UnderstandingFile,
+    )
 
 
 @dataclass(frozen=True)

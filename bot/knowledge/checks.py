@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 
 from .base import KnowledgeBase, Location
 from .errors import Problem
-from .schema import LANGS
+from .records import LANGS
 
 META = "meta"
 _URL = re.compile(r"https?://|www\.", re.I)

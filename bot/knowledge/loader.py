@@ -21,7 +21,8 @@ from .errors import (
     YAMLSyntaxError,
     relative,
 )
-from .schema import FILE_MODELS, AnswersFile, IntentsFile
+from .records import LangRecord, Record
+from .schema import FILE_MODELS, AnswersFile, IntentsFile, LangText
 from .yaml_lines import DuplicateKey, line_of, load_yaml
 
 _FIXES = {
@@ -48,6 +49,18 @@ def _schema_problems(err: ValidationError, data: Any, name: str) -> list[Problem
         fix = _FIXES.get(e["type"], "").format(field=loc[-1] if loc else field)
         problems.append(Problem(name, line_of(data, loc), f"{field}: {e['msg']}", fix))
     return problems
+
+
+def _plain(value: Any) -> Any:
+    """Validated models as records (see records.py): the knowledge base holds no pydantic."""
+    if isinstance(value, BaseModel):
+        kind = LangRecord if isinstance(value, LangText) else Record
+        return kind(type(value).__name__, {k: _plain(v) for k, v in value.__dict__.items()})
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
 
 
 def read_file(path: Path, model: type[BaseModel], root: Path) -> tuple[Any, BaseModel]:
@@ -105,7 +118,7 @@ def _load_area_files(
                     name, line, f"{kind} {item.id} is defined twice "
                     f"(also {first.file}:{first.line})", "keep one")]))
                 continue
-            items[item.id] = item
+            items[item.id] = _plain(item)
             where[f"{kind}:{item.id}"] = Location(name, line)
             for field in type(item).model_fields:  # so a problem points at its own field
                 field_line = line_of(data, (key, i, field))
@@ -149,10 +162,11 @@ def load_knowledge_base(root: Path, *, check: bool = True) -> KnowledgeBase:
     for kind in ("links", "facts", "topics", "messages", "matching", "understanding",
                  "languages"):
         try:
-            data, single[kind] = read_file(content / f"{kind}.yaml", FILE_MODELS[kind], root)
+            data, parsed = read_file(content / f"{kind}.yaml", FILE_MODELS[kind], root)
         except KnowledgeBaseError as exc:
             failures.append(exc)
             continue
+        single[kind] = _plain(parsed)
         if kind == "understanding":
             _locate_phrases(data, f"content/{kind}.yaml", where)
     intents = _load_area_files(root / "intents", IntentsFile, "intents", root, where, failures)

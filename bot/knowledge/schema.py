@@ -7,12 +7,11 @@ editors can check YAML while they type.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal, get_args
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-Lang = Literal["zh", "en"]  # the languages content is written in: the fields of LangText
-LANGS: tuple[Lang, ...] = get_args(Lang)
+from .records import Lang
 
 IntentId = Annotated[
     str,
@@ -36,9 +35,6 @@ class LangText(_Model):
 
     zh: Text
     en: Text
-
-    def get(self, lang: Lang) -> str:
-        return self.zh if lang == "zh" else self.en
 
 
 class Examples(_Model):

@@ -13,10 +13,9 @@ import re
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 
-os.environ.setdefault("PYPINYIN_NO_PHRASES", "true")  # 30 ms to load instead of ~1 s
-from pypinyin import Style, lazy_pinyin
-
 from .normalize import CJK
+
+os.environ.setdefault("PYPINYIN_NO_PHRASES", "true")  # 30 ms to load instead of ~1 s
 
 _RUNS = re.compile(f"[{CJK}]+|[a-z0-9][a-z0-9']*")
 _CJK_RUN = re.compile(f"^[{CJK}]")
@@ -26,9 +25,30 @@ CHAR, PINYIN, WORD, PREFIX = "c:", "p:", "w:", "f:"
 PREFIX_LEN = 5  # "certified"/"certification", "enrol"/"enrolment" share their first letters
 
 
-@lru_cache(maxsize=8192)
+# Syllables of the characters seen so far (at most the ~28,000 of the CJK blocks). A cached
+# engine brings those of its knowledge base, so pypinyin (~60 ms to import) is loaded only
+# when a message holds a character the knowledge base does not.
+_PINYIN: dict[str, str] = {}
+
+
 def pinyin_of(ch: str) -> str:
-    return lazy_pinyin(ch, style=Style.NORMAL)[0]
+    """The toneless syllable of one Chinese character."""
+    syllable = _PINYIN.get(ch)
+    if syllable is None:
+        from pypinyin import Style, lazy_pinyin
+
+        syllable = _PINYIN[ch] = lazy_pinyin(ch, style=Style.NORMAL)[0]
+    return syllable
+
+
+def known_pinyin() -> dict[str, str]:
+    """The syllables looked up so far, to keep beside a cached engine."""
+    return dict(_PINYIN)
+
+
+def learn_pinyin(table: dict[str, str]) -> None:
+    """Syllables looked up by another process (the one that built a cached engine)."""
+    _PINYIN.update(table)
 
 
 def pinyin_string(text: str) -> str:

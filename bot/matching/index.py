@@ -13,8 +13,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
 
-from rapidfuzz import fuzz, process
-
 from ..knowledge.base import KnowledgeBase
 from .features import CHAR, PINYIN, PREFIX, WORD, Tokenizer, pinyin_of, pinyin_string
 from .normalize import SynonymRewriter, has_cjk, normalize
@@ -122,6 +120,8 @@ class Matcher:
             return word  # known, too short to judge, or a stop word ("there" is no typo)
         hit = self._typo_cache.get(word)
         if hit is None:
+            from rapidfuzz import fuzz, process  # 16 ms to import: only once a word is unknown
+
             # Typos keep their first letter; a word that differs there is another word
             # ("driver" is not a misspelt "river").
             best = process.extractOne(

@@ -12,7 +12,7 @@ import logging
 from telegram import Bot, BotCommand, BotCommandScopeChat
 from telegram.error import BadRequest, Forbidden
 
-from ..knowledge.schema import LANGS
+from ..knowledge.records import LANGS
 from ..services import Services
 from .delivery import deliver
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from ..knowledge.schema import UnderstandingFile
 from ..matching.normalize import CJK
 from .patterns import PhraseIndex, Span, compact, overlaps
 from .requests import Request, Requests
 from .scope import Scope
+
+if TYPE_CHECKING:
+    from ..knowledge.schema import UnderstandingFile
 
 _UNITS = re.compile(f"[{CJK}]|[a-z0-9]+")
 _CJK = re.compile(f"[{CJK}]")

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from ..knowledge.schema import RequestKind
 from .patterns import PhraseIndex, Span, overlaps
+
+if TYPE_CHECKING:
+    from ..knowledge.schema import RequestKind
 
 
 @dataclass(frozen=True)

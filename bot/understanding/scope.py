@@ -9,8 +9,12 @@ or the message names our zone — and even then not when the place names a zone 
 
 from __future__ import annotations
 
-from ..knowledge.schema import Places
+from typing import TYPE_CHECKING
+
 from .patterns import PhraseIndex, Span, inside, overlaps
+
+if TYPE_CHECKING:
+    from ..knowledge.schema import Places
 
 
 class Scope:

@@ -1,0 +1,161 @@
+"""The built engine kept on disk, so a start reads it back instead of building it again.
+
+Building an engine (YAML, validation, checks, every index) takes most of a start; reading a
+pickle of it takes a fraction. A cached engine is used only when it was built from the very
+same knowledge-base files and the very same code: its file is named by a hash of both, and
+anything else about it (missing, truncated, corrupt, another format or Python) means a
+rebuild, never a wrong answer. Validation runs on that rebuild, as it does on `validate`
+and `/reload`: a cache is only written after the knowledge base passed it.
+
+The cache lives outside the repository (see `default_cache_dir`); files are written to a
+temporary name and renamed into place, so two processes starting at once each read either
+nothing or a whole file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import pickle
+import sys
+import tempfile
+import zlib
+from importlib.util import find_spec
+from pathlib import Path
+
+from .engine import Engine
+from .matching.features import known_pinyin, learn_pinyin
+
+log = logging.getLogger(__name__)
+
+FORMAT = 1  # bump when what is stored changes shape
+KEEP = 4  # cached engines kept per folder (a few knowledge bases, or a few recent edits)
+_MAGIC = b"policybot-engine"
+_PACKAGE = Path(__file__).resolve().parent
+_LIBRARIES = ("pypinyin", "opencc", "rapidfuzz")  # whose output a cached engine holds
+
+
+def fingerprint(root: Path) -> str:
+    """A hash of everything an engine is built from: the knowledge-base files, the bot's
+    code, the Python running it and the libraries whose results it stores."""
+    h = hashlib.sha256(f"{FORMAT}\0{sys.version}\0{Path(root).resolve()}\0".encode())
+    files = [(p.relative_to(_PACKAGE).as_posix(), p) for p in _PACKAGE.rglob("*.py")]
+    for folder in ("intents", "content"):
+        files += [(f"kb/{p.relative_to(root).as_posix()}", p)
+                  for p in (Path(root) / folder).rglob("*") if p.is_file()]
+    for name, path in sorted(files):
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:  # removed while listed: hashed as absent (see _build_and_store)
+            continue
+        h.update(f"{name}\0{len(data)}\0".encode())
+        h.update(data)
+    for library in _LIBRARIES:
+        spec = find_spec(library)
+        origin = spec.origin if spec is not None else None
+        stamp = os.stat(origin).st_mtime_ns if origin else 0
+        h.update(f"{library}\0{origin}\0{stamp}\0".encode())
+    return h.hexdigest()
+
+
+def build_engine(root: Path) -> Engine:
+    """An engine from the YAML files, validated and checked (raises KnowledgeBaseError)."""
+    from .knowledge.loader import load_knowledge_base
+
+    return Engine(load_knowledge_base(root))
+
+
+def load_engine(root: Path, directory: Path | None) -> Engine:
+    """The engine for the knowledge base at `root`: the cached one if it was built from these
+    files by this code, else a freshly built one, which is then cached (no cache when
+    `directory` is None)."""
+    if directory is None:
+        return build_engine(root)
+    key = fingerprint(root)
+    engine = _read(directory / f"engine-{key}.pickle", key)
+    if engine is not None:
+        return engine
+    return _build_and_store(root, directory, key)
+
+
+def rebuild(root: Path, directory: Path | None) -> Engine:
+    """A freshly built engine (what /reload serves: never a cached one), kept for the next
+    start."""
+    if directory is None:
+        return build_engine(root)
+    return _build_and_store(root, directory, fingerprint(root))
+
+
+def _build_and_store(root: Path, directory: Path, key: str) -> Engine:
+    engine = build_engine(root)
+    # A file edited while the engine was built: the engine may hold either version, so it is
+    # not kept under the name of the one hashed before.
+    if fingerprint(root) == key:
+        _write(directory, key, engine)
+    return engine
+
+
+def _read(path: Path, key: str) -> Engine | None:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        log.info("no cached engine for this knowledge base and code: building it")
+        return None
+    except OSError as exc:
+        log.info("cannot read the cached engine %s (%s): rebuilding", path, exc)
+        return None
+    header, _, body = data.partition(b"\n")
+    expected = b" ".join((_MAGIC, str(FORMAT).encode(), key.encode(),
+                          str(zlib.crc32(body)).encode()))
+    if header != expected:
+        log.info("cached engine %s is truncated, corrupt or of another version: rebuilding",
+                 path)
+        return None
+    try:
+        pinyin, engine = pickle.loads(body)
+    except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError,
+            TypeError) as exc:
+        # The checksum held, so the bytes are what was written: what fails is reading them
+        # with these classes (a module or attribute renamed since), or the shape stored.
+        log.info("cached engine %s cannot be read (%s): rebuilding", path, exc)
+        return None
+    if not isinstance(engine, Engine) or not isinstance(pinyin, dict):
+        log.info("cached engine %s holds something else: rebuilding", path)
+        return None
+    learn_pinyin(pinyin)
+    return engine
+
+
+def _write(directory: Path, key: str, engine: Engine) -> None:
+    """Write the engine under its key (atomically) and drop the oldest others."""
+    body = pickle.dumps((known_pinyin(), engine), protocol=pickle.HIGHEST_PROTOCOL)
+    header = b" ".join((_MAGIC, str(FORMAT).encode(), key.encode(),
+                        str(zlib.crc32(body)).encode()))
+    tmp = None
+    try:
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".engine-", suffix=".tmp")
+        with os.fdopen(fd, "wb") as f:
+            f.write(header + b"\n" + body)
+        os.replace(tmp, directory / f"engine-{key}.pickle")
+        tmp = None
+        _prune(directory)
+    except OSError as exc:
+        log.info("cannot write the engine cache in %s (%s): the next start builds again",
+                 directory, exc)
+    finally:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+
+
+def _prune(directory: Path) -> None:
+    """Keep the KEEP most recently written engines; another process may prune at once."""
+    def age(path: Path) -> float:
+        try:
+            return -path.stat().st_mtime
+        except OSError:
+            return 0.0
+
+    for old in sorted(directory.glob("engine-*.pickle"), key=age)[KEEP:]:
+        old.unlink(missing_ok=True)

@@ -1,0 +1,128 @@
+"""A start reads the built engine back from the cache: same replies, and never a stale or
+broken one (a changed knowledge base or corrupt file means a rebuild)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import pickle
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+from test_cli import policybot
+
+from bot import cache, evaluation
+from bot.cache import load_engine, rebuild
+from bot.engine import Engine
+
+EVAL = ROOT / "tests" / "data" / "eval"
+GREETING = "您好！我是成都高新区政策问答机器人"
+EDITED = "欢迎！这里是成都高新区政策问答机器人"
+
+
+def _conversations(engine: Engine) -> dict[str, list]:
+    """Every reply to every conversation of tests/data/eval, turn by turn."""
+    out = {}
+    for path in sorted(EVAL.glob("*.yaml")):
+        if evaluation.is_conversations(evaluation._read_yaml(path)):
+            outcomes = evaluation.run_conversations(engine, evaluation.load_conversations(path))
+            out[path.name] = [(o.item.q, o.reply) for o in outcomes]
+    return out
+
+
+def _no_build(root: Path) -> Engine:
+    raise AssertionError("built the engine instead of reading it from the cache")
+
+
+def _questions() -> list[str]:
+    return [item.q for path in sorted(EVAL.glob("*.yaml"))
+            if not evaluation.is_conversations(evaluation._read_yaml(path))
+            for item in evaluation.load_labelled(path)]
+
+
+@pytest.fixture(scope="module")
+def cached(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A cache folder holding the shipped knowledge base's engine, built once."""
+    folder = tmp_path_factory.mktemp("cache")
+    load_engine(ROOT, folder)
+    return folder
+
+
+@pytest.fixture
+def folder(cached: Path, tmp_path: Path) -> Path:
+    """A private copy of `cached`, for a test to damage or add to."""
+    return Path(shutil.copytree(cached, tmp_path / "cache"))
+
+
+def test_a_start_from_the_cache_answers_as_a_fresh_engine_does(engine, folder):
+    """Every labelled question of tests/data/eval, in a process of its own."""
+    questions = _questions()
+    run = policybot("ask", "--json", "-", stdin="\n".join(questions) + "\n",
+                    env={"POLICYBOT_CACHE": str(folder)})
+    assert run.returncode == 0, run.stderr
+    want = [engine.reply(q).to_json(q) for q in questions]
+    assert [json.loads(line) for line in run.stdout.splitlines()] == want
+    assert len(list(folder.glob("engine-*.pickle"))) == 1  # read, not built anew
+
+
+def test_a_cached_engine_holds_conversations_as_a_fresh_one_does(engine, folder, monkeypatch):
+    monkeypatch.setattr(cache, "build_engine", _no_build)
+    assert _conversations(load_engine(ROOT, folder)) == _conversations(engine)
+
+
+@pytest.mark.parametrize("damage", ["truncated", "garbage", "not an engine"])
+def test_a_broken_cache_file_is_rebuilt_with_the_right_answers(engine, folder, caplog, damage,
+                                                              monkeypatch):
+    (path,) = folder.glob("engine-*.pickle")
+    data = path.read_bytes()
+    header, _, body = data.partition(b"\n")
+    if damage == "truncated":
+        path.write_bytes(data[: len(data) // 2])
+    elif damage == "garbage":
+        path.write_bytes(header + b"\n" + bytes(reversed(body)))
+    else:  # a valid file holding something else: the checksum matches, the content does not
+        body = pickle.dumps(({}, "not an engine"))
+        path.write_bytes(header.rsplit(b" ", 1)[0] + f" {cache.zlib.crc32(body)}\n".encode()
+                         + body)
+    with caplog.at_level(logging.INFO, logger="bot.cache"):
+        rebuilt = load_engine(ROOT, folder)
+    assert "rebuilding" in caplog.text
+    assert rebuilt.reply("你好").text == engine.reply("你好").text
+    monkeypatch.setattr(cache, "build_engine", _no_build)
+    again = load_engine(ROOT, folder)  # rewritten whole: read back this time
+    assert again.reply("人才公寓怎么申请").text == engine.reply("人才公寓怎么申请").text
+
+
+def test_an_edited_knowledge_base_is_rebuilt_at_the_next_start(kb_copy, tmp_path):
+    env = {"POLICYBOT_CACHE": str(tmp_path / "cache")}
+    assert GREETING in load_engine(kb_copy, tmp_path / "cache").reply("你好").text
+    answers = kb_copy / "content" / "answers" / "meta.yaml"
+    answers.write_text(answers.read_text(encoding="utf-8").replace(GREETING, EDITED),
+                       encoding="utf-8")
+    run = policybot("--kb", str(kb_copy), "ask", "--json", "你好", env=env)
+    assert run.returncode == 0, run.stderr
+    assert EDITED in json.loads(run.stdout)["text"]
+
+
+def test_an_unwritable_cache_folder_only_costs_the_rebuild(engine, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where the cache folder would be")
+    assert load_engine(ROOT, blocker / "cache").reply("你好") == engine.reply("你好")
+
+
+def test_a_reload_builds_from_the_files_whatever_the_cache_holds(kb_copy, tmp_path,
+                                                                monkeypatch):
+    folder = tmp_path / "cache"
+    old = load_engine(kb_copy, folder)
+    answers = kb_copy / "content" / "answers" / "meta.yaml"
+    answers.write_text(answers.read_text(encoding="utf-8").replace(GREETING, EDITED),
+                       encoding="utf-8")
+    # A cache file claiming to be of the edited files, holding the old engine.
+    (path,) = folder.glob("engine-*.pickle")
+    path.rename(folder / f"engine-{cache.fingerprint(kb_copy)}.pickle")
+    assert EDITED in rebuild(kb_copy, folder).reply("你好").text
+    assert GREETING in old.reply("你好").text
+    monkeypatch.setattr(cache, "build_engine", _no_build)
+    assert EDITED in load_engine(kb_copy, folder).reply("你好").text  # what reload cached
