@@ -61,9 +61,9 @@ def fingerprint(root: Path) -> str:
 
 def build_engine(root: Path) -> Engine:
     """An engine from the YAML files, validated and checked (raises KnowledgeBaseError)."""
-    from .knowledge.loader import load_knowledge_base
+    from .validation import load_valid_knowledge_base
 
-    return Engine(load_knowledge_base(root))
+    return Engine(load_valid_knowledge_base(root))
 
 
 def load_engine(root: Path, directory: Path | None) -> Engine:

@@ -127,13 +127,14 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from .knowledge.checks import misrouted_examples, near_duplicate_examples, run_checks
+    from .knowledge.checks import run_checks
     from .knowledge.loader import load_knowledge_base
     from .matching.index import Matcher
+    from .validation import misrouted_examples, near_duplicate_examples, text_problems
 
     root = Path(args.dir) if args.dir else args.kb or default_kb_root()
     kb = load_knowledge_base(root, check=False)
-    problems = run_checks(kb)
+    problems = run_checks(kb) + text_problems(kb)
     errors = [p for p in problems if p.severity == "error"]
     if not errors:
         matcher = Matcher(kb)
@@ -166,9 +167,9 @@ def _export(kb: KnowledgeBase) -> dict:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from .knowledge.loader import load_knowledge_base
+    from .validation import load_valid_knowledge_base
 
-    kb = load_knowledge_base(args.kb or default_kb_root())
+    kb = load_valid_knowledge_base(args.kb or default_kb_root())
     json.dump(_export(kb), sys.stdout, ensure_ascii=False, indent=None if args.compact else 2)
     print()
     return 0

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.engine import Engine
-from bot.knowledge import load_knowledge_base
+from bot.validation import load_valid_knowledge_base
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
@@ -26,7 +26,7 @@ def engine_cache(tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture(scope="session")
 def kb():
-    return load_knowledge_base(ROOT)
+    return load_valid_knowledge_base(ROOT)
 
 
 @pytest.fixture(scope="session")

@@ -13,8 +13,8 @@ from bot.knowledge import (
     KnowledgeBaseError,
     SchemaError,
     YAMLSyntaxError,
-    load_knowledge_base,
 )
+from bot.validation import load_valid_knowledge_base
 
 
 def edit(path: Path, old: str, new: str) -> None:
@@ -39,7 +39,7 @@ def test_broken_yaml_names_file_and_line(kb_copy):
     target = kb_copy / "intents" / "talent.yaml"
     edit(target, "  - id: talent.golden_panda", "  - id: talent.golden_panda\n   bad: [unclosed")
     with pytest.raises(YAMLSyntaxError) as err:
-        load_knowledge_base(kb_copy)
+        load_valid_knowledge_base(kb_copy)
     problem = err.value.problems[0]
     assert problem.file == "intents/talent.yaml"
     assert problem.line and abs(problem.line - line_of(target, "bad: [unclosed")) <= 2
@@ -50,7 +50,7 @@ def test_an_unquoted_number_gets_a_quoting_fix(kb_copy):
     target = kb_copy / "content" / "links.yaml"
     edit(target, 'phone: "12345"', "phone: 12345")
     with pytest.raises(SchemaError) as err:
-        load_knowledge_base(kb_copy)
+        load_valid_knowledge_base(kb_copy)
     problem = err.value.problems[0]
     assert (problem.file, problem.line) == ("content/links.yaml", line_of(target, "phone:"))
     assert "quote" in problem.fix
@@ -60,7 +60,7 @@ def test_a_duplicate_key_is_an_error_not_a_silent_overwrite(kb_copy):
     target = kb_copy / "content" / "messages.yaml"
     edit(target, "  clarify:\n", "  back:\n    zh: 返回\n    en: Back\n  clarify:\n")
     with pytest.raises(YAMLSyntaxError) as err:
-        load_knowledge_base(kb_copy)
+        load_valid_knowledge_base(kb_copy)
     assert "twice" in err.value.problems[0].message
 
 
@@ -79,7 +79,7 @@ def test_a_duplicate_key_is_an_error_not_a_silent_overwrite(kb_copy):
 def test_inconsistent_content_is_refused(kb_copy, file, old, new, message):
     edit(kb_copy / file, old, new)
     with pytest.raises(ContentError) as err:
-        load_knowledge_base(kb_copy)
+        load_valid_knowledge_base(kb_copy)
     assert any(message in p.message and p.file == file and p.line for p in err.value.problems)
 
 
@@ -91,7 +91,7 @@ def test_an_invented_number_in_an_answer_is_refused(kb_copy):
     pos = first_zh.start(1)
     target.write_text(text[:pos] + "每月补贴3000元。" + text[pos:], encoding="utf-8")
     with pytest.raises(ContentError) as err:
-        load_knowledge_base(kb_copy)
+        load_valid_knowledge_base(kb_copy)
     assert any("3000" in p.message for p in err.value.problems)
 
 
@@ -102,13 +102,13 @@ def test_a_missing_answer_and_a_missing_language_are_errors(kb_copy):
     end = text.index("  - id: ", start + 5)
     answers.write_text(text[:start] + text[end:], encoding="utf-8")
     with pytest.raises(ContentError) as err:
-        load_knowledge_base(kb_copy)
+        load_valid_knowledge_base(kb_copy)
     assert any("meta.thanks has no answer" in p.message for p in err.value.problems)
 
     intents = kb_copy / "intents" / "meta.yaml"
     edit(intents, "      en:", "      fr:")
     with pytest.raises(SchemaError) as err:
-        load_knowledge_base(kb_copy)
+        load_valid_knowledge_base(kb_copy)
     assert any(p.file == "intents/meta.yaml" and p.line for p in err.value.problems)
 
 
@@ -116,7 +116,7 @@ def test_a_topic_without_an_intent_is_an_error(kb_copy):
     edit(kb_copy / "content" / "topics.yaml", "topics:\n",
          "topics:\n  - id: talent.moon_base\n    zh: 月球基地\n    en: Moon base\n")
     with pytest.raises(ContentError) as err:
-        load_knowledge_base(kb_copy)
+        load_valid_knowledge_base(kb_copy)
     assert any("talent.moon_base" in p.message for p in err.value.problems)
 
 

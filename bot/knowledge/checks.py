@@ -1,7 +1,8 @@
 """Content checks, one small function each, in the spirit of Rasa's `data validate`.
 
-`ERROR_CHECKS` run at every load (a knowledge base failing them is never served);
-`policybot validate` adds the matcher-based warnings, which cost more.
+These need nothing but the knowledge base; the checks that read text the way the bot does
+(normalising, phrase patterns, the matcher) live in `bot.validation`, above both, so that
+`knowledge` depends on nothing of `matching` or `understanding`.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import re
 import string
 from collections.abc import Callable, Iterator
 
-from .base import KnowledgeBase, Location
+from .base import KnowledgeBase
 from .errors import Problem
 from .records import LANGS
 
@@ -169,22 +170,6 @@ def every_language_is_present(kb: KnowledgeBase) -> Iterator[Problem]:
                                field="examples")
 
 
-def examples_do_not_collide(kb: KnowledgeBase) -> Iterator[Problem]:
-    from ..matching.normalize import normalize
-
-    owner: dict[str, str] = {}
-    for iid, intent in kb.intents.items():
-        for lang in LANGS:
-            for j, text in enumerate(getattr(intent.examples, lang)):
-                key = normalize(text)
-                other = owner.setdefault(key, iid)
-                if other != iid:
-                    where = kb.locate("example", f"{iid}:{lang}:{j}")
-                    yield Problem(where.file, where.line,
-                                  f"example “{text}” of {iid} is also an example of {other}",
-                                  "keep it in the intent it belongs to")
-
-
 def synonyms_agree(kb: KnowledgeBase) -> Iterator[Problem]:
     seen: dict[str, tuple[str, str]] = {}
     for iid, intent in kb.intents.items():
@@ -227,17 +212,6 @@ def _phrases(kb: KnowledgeBase) -> Iterator[tuple[str, str, bool]]:
     for name in ("openers", "references"):
         for i, phrase in enumerate(getattr(u.conversation, name)):
             yield f"conversation.{name}:{i}", phrase, False
-
-
-def phrases_are_usable(kb: KnowledgeBase) -> Iterator[Problem]:
-    from ..understanding.patterns import PatternError, phrase_regex
-
-    for key, phrase, slotted in _phrases(kb):
-        try:
-            phrase_regex(phrase, slots={"place": "x"} if slotted else None)
-        except PatternError as exc:
-            yield _problem(kb, "phrase", key, str(exc),
-                           "write words; … is a gap, (a|b) alternatives, {place} a place")
 
 
 _REQUEST_PLACEHOLDERS = {"reason": set(), "ask": set(), "focus": {"title", "passage", "hotline"}}
@@ -294,27 +268,6 @@ def silent_on_and_covers_are_known(kb: KnowledgeBase) -> Iterator[Problem]:
                                "requests: in content/understanding.yaml", field="covers")
 
 
-def silent_on_is_true(kb: KnowledgeBase) -> Iterator[Problem]:
-    """An answer cannot be silent on what its own text or plan passage mentions (matched the
-    way messages are: whole English words)."""
-    from ..matching.normalize import normalize
-    from ..understanding.patterns import PhraseIndex, compact
-
-    aspects = kb.understanding.aspects
-    index = PhraseIndex()
-    for key, aspect in aspects.items():
-        index.add(key, aspect.terms)
-    for aid, answer in kb.answers.items():
-        said = compact(normalize(" ".join((answer.answer.zh, answer.answer.en, answer.plan or ""))))
-        found = index.scan(said)
-        for key in (k for k in answer.silent_on if k in found):
-            hits = [said[a:b] for a, b in found[key]]
-            if hits:
-                yield _problem(kb, "answer", aid, f"{aid} lists {key} in silent_on but mentions "
-                               f"{hits[0]!r}", f"remove {key} from silent_on", severity="warning",
-                               field="silent_on")
-
-
 def thresholds_are_ordered(kb: KnowledgeBase) -> Iterator[Problem]:
     if kb.matching.clarify_threshold > kb.matching.answer_threshold:
         yield Problem("content/matching.yaml", None, "clarify_threshold is above "
@@ -362,64 +315,16 @@ ERROR_CHECKS: list[Callable[[KnowledgeBase], Iterator[Problem]]] = [
     numbers_are_sourced,
     languages_agree,
     every_language_is_present,
-    examples_do_not_collide,
     synonyms_agree,
     messages_have_their_placeholders,
     thresholds_are_ordered,
     answers_are_short,
-    phrases_are_usable,
     requests_have_their_texts,
     emergency_numbers_are_known,
     silent_on_and_covers_are_known,
-    silent_on_is_true,
     languages_are_consistent,
 ]
 
 
 def run_checks(kb: KnowledgeBase) -> list[Problem]:
     return [p for check in ERROR_CHECKS for p in check(kb)]
-
-
-# -- matcher-based warnings (validate only) -------------------------------------------
-
-
-def _locate_example(kb: KnowledgeBase, example) -> Location:
-    return kb.locate("example", f"{example.intent}:{example.lang}:{example.position}")
-
-
-def near_duplicate_examples(kb: KnowledgeBase, matcher, threshold: float = 90.0) -> list[Problem]:
-    """Examples of two intents that the runtime matcher can hardly tell apart."""
-    from rapidfuzz import fuzz, process
-
-    examples = matcher.examples
-    choices = [e.normalized for e in examples]
-    problems = []
-    for i, example in enumerate(examples):
-        for _, score, j in process.extract(example.normalized, choices,
-                                           scorer=fuzz.token_sort_ratio,
-                                           score_cutoff=threshold, limit=5):
-            other = examples[j]
-            if i < j and other.intent != example.intent:
-                where = _locate_example(kb, example)
-                problems.append(Problem(
-                    where.file, where.line,
-                    f"“{example.text}” ({example.intent}) and “{other.text}” ({other.intent}) "
-                    f"are {score:.0f}% alike", "reword one so each names its own topic",
-                    "warning"))
-    return problems
-
-
-def misrouted_examples(kb: KnowledgeBase, matcher) -> list[Problem]:
-    """Examples that, left out, the matcher would send to another intent."""
-    problems = []
-    for i, example in enumerate(matcher.examples):
-        ranked = matcher.rank(matcher.prepare(example.normalized), limit=1, exclude=i)
-        top = ranked[0] if ranked else None
-        if top and top.intent != example.intent and top.score >= kb.matching.clarify_threshold:
-            where = _locate_example(kb, example)
-            problems.append(Problem(
-                where.file, where.line,
-                f"example “{example.text}” of {example.intent} matches {top.intent} better "
-                f"({top.score:.0f}, via “{top.example}”)",
-                "reword it, or add a distinctive keyword to the right intent", "warning"))
-    return problems
