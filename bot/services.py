@@ -7,15 +7,16 @@ assignment, so every message is answered by one complete knowledge base, old or 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import Settings
 from .engine import Engine
-from .flood import FloodGate
+from .flood import Check, Rules
 from .knowledge import KnowledgeBase, KnowledgeBaseError, Problem, load_knowledge_base
-from .storage import Storage
+from .storage import Storage, open_storage
 
 log = logging.getLogger(__name__)
 WATCHED = ("intents", "content")
@@ -56,7 +57,7 @@ class Services:
     settings: Settings
     engine: Engine
     storage: Storage
-    flood: FloodGate = field(default_factory=FloodGate)
+    flood: Rules = field(default_factory=Rules)
     health_reported: bool = False  # a database problem is reported to admins once
     _seen: dict[str, float] = field(default_factory=dict)
 
@@ -64,13 +65,17 @@ class Services:
     async def start(cls, settings: Settings) -> Services:
         """Load the knowledge base and open the database (raises KnowledgeBaseError)."""
         engine = await asyncio.to_thread(_build_engine, settings.kb_root)
-        storage = await Storage.open(settings.database_path, secret=settings.hash_secret)
+        storage = await open_storage(settings.database_url, secret=settings.hash_secret)
         services = cls(settings, engine, storage)
         services._seen = await asyncio.to_thread(_snapshot, settings.kb_root)
         return services
 
     async def close(self) -> None:
         await self.storage.close()
+
+    async def check_flood(self, user_id: int) -> Check:
+        """Count a message against the user's bucket, which every instance shares."""
+        return await self.storage.take_token(user_id, self.flood)
 
     async def reload(self) -> Reload:
         """Swap in a freshly validated knowledge base; on problems keep the current one."""
@@ -85,8 +90,25 @@ class Services:
         log.info("knowledge base reloaded: %d intents", len(engine.kb.intents))
         return Reload.between(old, engine.kb)
 
+    async def kb_version(self) -> str:
+        """A digest of the knowledge-base files: the same edit has the same version on every
+        instance (modification times differ between machines, contents do not)."""
+        return await asyncio.to_thread(_digest, self.settings.kb_root)
+
     async def changed_on_disk(self) -> bool:
         return await asyncio.to_thread(_snapshot, self.settings.kb_root) != self._seen
+
+
+def _digest(root: Path) -> str:
+    digest = hashlib.sha256()
+    for name in sorted(_snapshot(root)):
+        path = Path(name)
+        try:
+            content = path.read_bytes()
+        except OSError:  # vanished since the scan: as if it had never been there
+            continue
+        digest.update(str(path.relative_to(root)).encode() + b"\0" + content + b"\0")
+    return digest.hexdigest()
 
 
 def _build_engine(root: Path) -> Engine:

@@ -11,7 +11,7 @@ import sys
 
 from conftest import ROOT
 
-from bot.storage import Storage
+from bot.storage import open_storage
 
 
 def policybot(*args: str, env: dict | None = None):
@@ -21,7 +21,7 @@ def policybot(*args: str, env: dict | None = None):
 
 def seed(path) -> None:
     async def go():
-        storage = await Storage.open(path, secret="s")
+        storage = await open_storage(path, secret="s")
         for uid, text, kind, intent in (
             (1, "人才公寓怎么申请", "answer", "housing.talent_apartment"),
             (2, "talent apartment", "answer", "housing.talent_apartment"),
