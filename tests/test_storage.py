@@ -602,3 +602,26 @@ async def test_tables_gone_under_the_bot_make_writes_neutral_and_reports_fail(pg
     finally:
         await store.close()
     assert "does not answer" in (await store.health() or "")  # a closed pool answers nothing
+
+
+# -- which database --------------------------------------------------------------------------
+
+
+def test_database_url_wins_over_database_path_and_is_kept_out_of_reprs(
+        monkeypatch: pytest.MonkeyPatch):
+    from bot.config import Settings
+
+    monkeypatch.setenv("DATABASE_PATH", "/srv/bot/old.sqlite3")
+    assert Settings.from_env().database_url == "sqlite:////srv/bot/old.sqlite3"
+    monkeypatch.setenv("DATABASE_URL", "postgresql://bot:s3cret-pw@db:5432/policybot")
+    settings = Settings.from_env()
+    assert settings.database_url == "postgresql://bot:s3cret-pw@db:5432/policybot"
+    assert "s3cret-pw" not in repr(settings)
+
+
+async def test_an_unknown_database_scheme_is_refused_before_anything_is_created(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(StorageError, match="unsupported database URL"):
+        await open_storage("mysql://bot@db/policybot")
+    assert list(tmp_path.iterdir()) == []
