@@ -264,15 +264,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def _with_storage(action):
-    """Run an async report against the database at DATABASE_PATH."""
+    """Run an async report against the database of DATABASE_URL (or DATABASE_PATH)."""
     import asyncio
 
-    from .storage import Storage
+    from .storage import open_storage
 
     settings = Settings.from_env()
 
     async def go():
-        storage = await Storage.open(settings.database_path, secret=settings.hash_secret,
+        storage = await open_storage(settings.database_url, secret=settings.hash_secret,
                                      create=False)
         try:
             return await action(storage)
@@ -359,7 +359,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="list the questions whose reply changes from the KB in OLD_DIR to this one")
     p.set_defaults(func=cmd_eval)
 
-    p = sub.add_parser("stats", help="usage statistics from the database (DATABASE_PATH)")
+    p = sub.add_parser("stats", help="usage statistics from the database (DATABASE_URL)")
     p.add_argument("--days", type=int, help="one period instead of 1, 7 and 30 days")
     p.add_argument("--lang", default="en", help="display language (zh, zh-hant, en)")
     p.set_defaults(func=cmd_stats)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,12 +46,21 @@ def _ids(raw: str) -> frozenset[int]:
         raise SystemExit(f"ADMIN_IDS must be comma-separated numbers, got {raw!r}") from None
 
 
+def _database_url(env: Mapping[str, str]) -> str:
+    """DATABASE_URL wins; otherwise DATABASE_PATH (default data/bot.sqlite3) as SQLite."""
+    url = env.get("DATABASE_URL", "").strip()
+    if url:
+        return url
+    return "sqlite:///" + (env.get("DATABASE_PATH", "").strip() or "data/bot.sqlite3")
+
+
 @dataclass(frozen=True)
 class Settings:
     token: str = field(default="", repr=False)
     api_url: str = DEFAULT_API_URL
     admin_ids: frozenset[int] = frozenset()
-    database_path: Path = Path("data/bot.sqlite3")
+    # DATABASE_URL, or DATABASE_PATH as a sqlite:/// URL; repr=False: it may hold a password
+    database_url: str = field(default="sqlite:///data/bot.sqlite3", repr=False)
     webhook_url: str = ""
     webhook_listen: str = "127.0.0.1"  # behind a reverse proxy; 0.0.0.0 to face the internet
     port: int = 8443
@@ -69,7 +79,7 @@ class Settings:
             token=env.get("TELEGRAM_BOT_TOKEN", "").strip(),
             api_url=env.get("TELEGRAM_API_URL", "").strip() or DEFAULT_API_URL,
             admin_ids=_ids(env.get("ADMIN_IDS", "")),
-            database_path=Path(env.get("DATABASE_PATH", "").strip() or "data/bot.sqlite3"),
+            database_url=_database_url(env),
             webhook_url=env.get("WEBHOOK_URL", "").strip(),
             webhook_listen=env.get("WEBHOOK_LISTEN", "").strip() or "127.0.0.1",
             port=_int("PORT", 8443),

@@ -5,17 +5,17 @@ typing, or pasting a few questions, never notices it. When the bucket is empty t
 once how many seconds to wait; what they send after that is answered as usual. Button presses
 are not messages and do not count (the guard only checks messages and commands).
 
-Pure and clock-injected so it is tested without sleeping; no Telegram here.
+The buckets live in the database (storage.take_token), so several instances behind a load
+balancer count one user's messages together; this module is only the arithmetic, pure and
+clock-injected so it is tested without sleeping. Times are wall-clock seconds because
+instances on different machines share no monotonic clock.
 """
 
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass
 from enum import Enum
-
-MAX_USERS = 10_000  # idle users are forgotten beyond this, so memory stays bounded
 
 
 class Verdict(Enum):
@@ -24,8 +24,19 @@ class Verdict(Enum):
     DROP = "drop"  # still out, already told
 
 
-@dataclass
-class _Bucket:
+@dataclass(frozen=True)
+class Rules:
+    burst: int = 8
+    refill: float = 3.0  # seconds per token
+
+    @property
+    def full_after(self) -> float:
+        """Seconds after which any bucket is full again (its row can then be forgotten)."""
+        return self.burst * self.refill
+
+
+@dataclass(frozen=True)
+class Bucket:
     tokens: float
     at: float
     told: bool = False
@@ -37,33 +48,15 @@ class Check:
     wait: int = 0  # whole seconds until the next message is answered
 
 
-class FloodGate:
-    def __init__(self, burst: int = 8, refill: float = 3.0) -> None:
-        self.burst, self.refill = burst, refill
-        self._buckets: dict[int, _Bucket] = {}
-
-    def check(self, user_id: int, now: float | None = None) -> Check:
-        now = time.monotonic() if now is None else now
-        bucket = self._buckets.get(user_id)
-        if bucket is None:
-            if len(self._buckets) >= MAX_USERS:
-                self._forget_full(now)
-            bucket = self._buckets[user_id] = _Bucket(float(self.burst), now)
-        bucket.tokens = min(float(self.burst), bucket.tokens + (now - bucket.at) / self.refill)
-        bucket.at = now
-        if bucket.tokens >= 1.0:
-            bucket.tokens -= 1.0
-            bucket.told = False
-            return Check(Verdict.ALLOW)
-        wait = max(1, math.ceil((1.0 - bucket.tokens) * self.refill))
-        if bucket.told:
-            return Check(Verdict.DROP, wait)
-        bucket.told = True
-        return Check(Verdict.NOTIFY, wait)
-
-    def _forget_full(self, now: float) -> None:
-        """Forget users whose bucket has refilled: they are as new anyway."""
-        full = [u for u, b in self._buckets.items()
-                if b.tokens + (now - b.at) / self.refill >= self.burst]
-        for user_id in full:
-            del self._buckets[user_id]
+def take(bucket: Bucket | None, now: float, rules: Rules) -> tuple[Bucket, Check]:
+    """One message arrives: the bucket after it, and what to do with the message."""
+    if bucket is None:
+        bucket = Bucket(float(rules.burst), now)
+    # a clock a little behind another instance's never takes tokens away
+    tokens = min(float(rules.burst), bucket.tokens + max(0.0, now - bucket.at) / rules.refill)
+    if tokens >= 1.0:
+        return Bucket(tokens - 1.0, now), Check(Verdict.ALLOW)
+    wait = max(1, math.ceil((1.0 - tokens) * rules.refill))
+    if bucket.told:
+        return Bucket(tokens, now, True), Check(Verdict.DROP, wait)
+    return Bucket(tokens, now, True), Check(Verdict.NOTIFY, wait)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import hashlib
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,9 +16,9 @@ from pathlib import Path
 from .cache import load_engine, rebuild
 from .config import Settings
 from .engine import Engine
-from .flood import FloodGate
+from .flood import Check, Rules
 from .knowledge import KnowledgeBase, KnowledgeBaseError, Problem
-from .storage import Storage
+from .storage import Storage, open_storage
 
 log = logging.getLogger(__name__)
 WATCHED = ("intents", "content")
@@ -58,7 +59,7 @@ class Services:
     settings: Settings
     engine: Engine
     storage: Storage
-    flood: FloodGate = field(default_factory=FloodGate)
+    flood: Rules = field(default_factory=Rules)
     health_reported: bool = False  # a database problem is reported to admins once
     _seen: dict[str, float] = field(default_factory=dict)
 
@@ -67,13 +68,17 @@ class Services:
         """Load the knowledge base and open the database (raises KnowledgeBaseError)."""
         engine = await asyncio.to_thread(load_engine, settings.kb_root, settings.cache_dir)
         _freeze()
-        storage = await Storage.open(settings.database_path, secret=settings.hash_secret)
+        storage = await open_storage(settings.database_url, secret=settings.hash_secret)
         services = cls(settings, engine, storage)
         services._seen = await asyncio.to_thread(_snapshot, settings.kb_root)
         return services
 
     async def close(self) -> None:
         await self.storage.close()
+
+    async def check_flood(self, user_id: int) -> Check:
+        """Count a message against the user's bucket, which every instance shares."""
+        return await self.storage.take_token(user_id, self.flood)
 
     async def reload(self) -> Reload:
         """Swap in a freshly validated knowledge base; on problems keep the current one."""
@@ -91,6 +96,11 @@ class Services:
         log.info("knowledge base reloaded: %d intents", len(engine.kb.intents))
         return changes
 
+    async def kb_version(self) -> str:
+        """A digest of the knowledge-base files: the same edit has the same version on every
+        instance (modification times differ between machines, contents do not)."""
+        return await asyncio.to_thread(_digest, self.settings.kb_root)
+
     async def changed_on_disk(self) -> bool:
         return await asyncio.to_thread(_snapshot, self.settings.kb_root) != self._seen
 
@@ -103,3 +113,15 @@ def _freeze() -> None:
     gc.unfreeze()
     gc.collect()
     gc.freeze()
+
+
+def _digest(root: Path) -> str:
+    digest = hashlib.sha256()
+    for name in sorted(_snapshot(root)):
+        path = Path(name)
+        try:
+            content = path.read_bytes()
+        except OSError:  # vanished since the scan: as if it had never been there
+            continue
+        digest.update(str(path.relative_to(root)).encode() + b"\0" + content + b"\0")
+    return digest.hexdigest()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -49,3 +52,66 @@ def kb_copy(tmp_path: Path) -> Path:
     for folder in ("intents", "content"):
         shutil.copytree(ROOT / folder, tmp_path / folder)
     return tmp_path
+
+
+
+@dataclass(frozen=True)
+class PostgresServer:
+    url: str | None  # an administrative connection URL, None when no server could be had
+    reason: str = ""
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A PostgreSQL server for the tests: TEST_DATABASE_URL (.ci/run starts one), or else a
+    throwaway cluster started here for the session. When neither is possible the PostgreSQL
+    cases are skipped, and the reason is shown in the warnings summary."""
+    from pg_cluster import Cluster, ClusterUnavailable
+
+    url = os.environ.get("TEST_DATABASE_URL", "").strip()
+    if url:
+        yield PostgresServer(url)
+        return
+    try:
+        cluster = Cluster().start()
+    except ClusterUnavailable as exc:
+        reason = f"PostgreSQL cases skipped: no server could be started ({exc})"
+        warnings.warn(reason, stacklevel=1)
+        yield PostgresServer(None, reason)
+        return
+    try:
+        yield PostgresServer(cluster.url)
+    finally:
+        cluster.stop()
+
+
+async def _postgres_backend(server: PostgresServer):
+    from storage_backends import PostgresBackend
+
+    if server.url is None:
+        pytest.skip(server.reason)
+    database = await PostgresBackend.create(server.url)
+    try:
+        yield database
+    finally:
+        await database.drop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def backend(request, tmp_path: Path, postgres_server: PostgresServer):
+    """A fresh, empty database of each kind, and raw access to it (what an operator with a
+    SQL shell would see)."""
+    from storage_backends import SQLiteBackend
+
+    if request.param == "sqlite":
+        yield SQLiteBackend(tmp_path / "bot.sqlite3")
+        return
+    async for database in _postgres_backend(postgres_server):
+        yield database
+
+
+@pytest.fixture
+async def pg(postgres_server: PostgresServer):
+    """A fresh PostgreSQL database (its own schema), for what only a shared server does."""
+    async for database in _postgres_backend(postgres_server):
+        yield database

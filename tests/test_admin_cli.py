@@ -9,9 +9,10 @@ import os
 import subprocess
 import sys
 
+import pytest
 from conftest import ROOT
 
-from bot.storage import Storage
+from bot.storage import open_storage
 
 
 def policybot(*args: str, env: dict | None = None):
@@ -21,7 +22,7 @@ def policybot(*args: str, env: dict | None = None):
 
 def seed(path) -> None:
     async def go():
-        storage = await Storage.open(path, secret="s")
+        storage = await open_storage(path, secret="s")
         for uid, text, kind, intent in (
             (1, "人才公寓怎么申请", "answer", "housing.talent_apartment"),
             (2, "talent apartment", "answer", "housing.talent_apartment"),
@@ -50,6 +51,26 @@ def test_stats_and_unanswered_read_the_bots_database(tmp_path):
     assert "2 × " in grouped.stdout and "bicycle" in grouped.stdout
     rows = list(csv.reader(io.StringIO(policybot("unanswered", "--csv", env=env).stdout)))
     assert rows[0][-1] == "question" and len(rows) == 3
+
+
+def test_the_reports_read_a_postgresql_database_named_by_database_url(tmp_path,
+                                                                     postgres_server):
+    from storage_backends import PostgresBackend
+
+    if postgres_server.url is None:
+        pytest.skip(postgres_server.reason)
+    database = asyncio.run(PostgresBackend.create(postgres_server.url))
+    try:
+        seed(database.url)
+        env = {"DATABASE_URL": database.url, "DATABASE_PATH": str(tmp_path / "unused.sqlite3"),
+               "USER_HASH_SECRET": "s"}
+        stats = policybot("stats", env=env)
+        assert stats.returncode == 0, stats.stderr
+        assert "4 questions from 4 users" in stats.stdout
+        assert "2 × " in policybot("unanswered", env=env).stdout
+        assert not (tmp_path / "unused.sqlite3").exists()
+    finally:
+        asyncio.run(database.drop())
 
 
 def test_stale_lists_nothing_for_freshly_reviewed_answers_and_all_for_a_zero_window():

@@ -26,7 +26,7 @@ from telegram.error import (
 
 from bot import reports
 from bot.engine.decide import Reading, decide
-from bot.flood import FloodGate, Verdict
+from bot.flood import Bucket, Check, Rules, Verdict, take
 from bot.matching.index import Candidate
 from bot.storage import Storage, UnansweredRow, secret_path
 from bot.telegram_ui import buttons as b
@@ -77,8 +77,20 @@ def test_below_the_clarify_threshold_is_an_honest_fallback(engine):
 # -- flood control, on an injected clock -----------------------------------------------------
 
 
+class _Buckets:
+    """One bucket per user, kept the way storage.take_token keeps them (in memory here)."""
+
+    def __init__(self, burst: int, refill: float) -> None:
+        self.rules = Rules(burst, refill)
+        self.buckets: dict[int, Bucket] = {}
+
+    def check(self, user: int, now: float) -> Check:
+        self.buckets[user], check = take(self.buckets.get(user), now, self.rules)
+        return check
+
+
 def test_a_burst_is_allowed_then_one_notice_then_silence_until_refilled():
-    gate = FloodGate(burst=3, refill=2.0)
+    gate = _Buckets(burst=3, refill=2.0)
     assert [gate.check(1, now=0.0).verdict for _ in range(3)] == [Verdict.ALLOW] * 3
     notice = gate.check(1, now=0.0)
     assert notice.verdict is Verdict.NOTIFY and notice.wait == 2
@@ -88,7 +100,7 @@ def test_a_burst_is_allowed_then_one_notice_then_silence_until_refilled():
 
 
 def test_human_pace_never_runs_out_and_users_do_not_share_a_bucket():
-    gate = FloodGate(burst=3, refill=2.0)
+    gate = _Buckets(burst=3, refill=2.0)
     assert all(gate.check(1, now=t * 2.0).verdict is Verdict.ALLOW for t in range(100))
     for _ in range(3):
         gate.check(2, now=0.0)
@@ -97,7 +109,7 @@ def test_human_pace_never_runs_out_and_users_do_not_share_a_bucket():
 
 
 def test_the_wait_announced_is_whole_seconds_and_enough():
-    gate = FloodGate(burst=1, refill=3.0)
+    gate = _Buckets(burst=1, refill=3.0)
     gate.check(1, now=0.0)
     wait = gate.check(1, now=1.0).wait
     assert wait == 2

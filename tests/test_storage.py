@@ -1,7 +1,10 @@
-"""What the bot's database keeps, for how long, for whom — on real SQLite files."""
+"""What the bot's database keeps, for how long, for whom — the same specifications on every
+backend (`backend`: a real SQLite file, a real PostgreSQL database), then what is particular to
+each."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
 import time
@@ -10,7 +13,15 @@ from pathlib import Path
 
 import pytest
 
-from bot.storage import NO_INTENT, SCHEMA_VERSION, Storage, StorageError
+from bot.flood import Rules, Verdict
+from bot.storage import (
+    NO_INTENT,
+    SCHEMA_VERSION,
+    Storage,
+    StorageError,
+    open_storage,
+    secret_path,
+)
 
 ALICE = 987_654_321
 BOB = 123_456_789
@@ -22,8 +33,8 @@ def db_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-async def store(db_path: Path):
-    storage = await Storage.open(db_path)
+async def store(backend):
+    storage = await backend.open()
     yield storage
     await storage.close()
 
@@ -41,48 +52,24 @@ async def ask(store: Storage, user: int, text: str = "公租房怎么申请", *,
 
 
 def cells(path: Path) -> list[str]:
-    """Every value of every table, as text: what someone reading the file would see."""
+    """Every value of every table of a SQLite file, as text."""
     with sqlite3.connect(path) as con:
         tables = [t for (t,) in con.execute("SELECT name FROM sqlite_master WHERE type='table'")]
         return [str(v) for t in tables for row in con.execute(f'SELECT * FROM "{t}"') for v in row]
 
 
-def rows_of(path: Path, table: str) -> int:
-    with sqlite3.connect(path) as con:
-        return con.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
-
-
-def execute(path: Path, sql: str, params: tuple = ()) -> None:
-    con = sqlite3.connect(path)
-    with con:
-        con.execute(sql, params)
-    con.close()
-
-
 # -- opening, restarting, migrating ---------------------------------------------------------
 
 
-async def test_first_open_creates_the_folders_the_file_and_the_schema(tmp_path: Path):
-    path = tmp_path / "data" / "nested" / "bot.sqlite3"
-    store = await Storage.open(path)
-    await store.close()
-    assert path.is_file()
-    with sqlite3.connect(path) as con:
-        assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
-        assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        tables = {t for (t,) in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    assert {"meta", "users", "messages", "unanswered", "feedback"} <= tables
-
-
-async def test_everything_survives_a_restart(db_path: Path):
-    store = await Storage.open(db_path)
+async def test_everything_survives_a_restart(backend):
+    store = await backend.open()
     await store.set_language(ALICE, "en")
     message_id = await ask(store, ALICE, "How do I rent public housing?")
     assert await store.add_feedback(ALICE, message_id, 1)
     await store.record_unanswered(ALICE, None, "where can I park my drone", "en")
     await store.close()
 
-    store = await Storage.open(db_path)
+    store = await backend.open()
     try:
         assert await store.get_language(ALICE) == "en"
         stats = await store.stats(30)
@@ -94,60 +81,59 @@ async def test_everything_survives_a_restart(db_path: Path):
         assert await ask(store, ALICE) > message_id
     finally:
         await store.close()
-    with sqlite3.connect(db_path) as con:
-        assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert await backend.schema_version() == SCHEMA_VERSION
 
 
-async def test_an_empty_file_is_migrated_to_the_current_schema(db_path: Path):
-    db_path.touch()
-    store = await Storage.open(db_path)
+async def test_an_empty_database_is_migrated_to_the_current_schema(backend):
+    store = await backend.open()
     try:
         assert await ask(store, ALICE) == 1
     finally:
         await store.close()
-    with sqlite3.connect(db_path) as con:
-        assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert await backend.schema_version() == SCHEMA_VERSION
+    assert {"meta", "users", "messages", "unanswered", "feedback", "conversations", "sent",
+            "inbox", "flood"} <= set(await backend.tables())
 
 
-async def test_a_database_from_a_newer_bot_is_refused_with_a_clear_error(db_path: Path):
-    execute(db_path, f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+async def test_a_database_from_a_newer_bot_is_refused_with_a_clear_error(backend):
+    await (await backend.open()).close()
+    await backend.set_schema_version(SCHEMA_VERSION + 1)
     with pytest.raises(StorageError, match="newer bot"):
-        await Storage.open(db_path)
-    with sqlite3.connect(db_path) as con:  # and left as it was
-        assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION + 1
+        await backend.open()
+    assert await backend.schema_version() == SCHEMA_VERSION + 1  # and left as it was
 
 
-async def test_a_file_that_is_not_a_database_is_refused(db_path: Path):
-    db_path.write_bytes(b"this is not a database, just some text" * 100)
-    with pytest.raises(StorageError, match="cannot open"):
-        await Storage.open(db_path)
+async def test_the_reports_refuse_a_database_the_bot_never_used(backend):
+    with pytest.raises(StorageError, match="has the bot run"):
+        await backend.open(create=False)
 
 
 # -- privacy -------------------------------------------------------------------------------
 
 
-async def test_user_ids_are_never_stored_raw(db_path: Path):
-    store = await Storage.open(db_path)
+async def test_user_ids_are_never_stored_raw(backend):
+    store = await backend.open()
     await store.touch_user(ALICE, "zh")
     await store.set_language(ALICE, "zh")
     message_id = await ask(store, ALICE)
     await store.add_feedback(ALICE, message_id, -1)
     await store.record_unanswered(ALICE, message_id, "无人机在哪里飞", "zh")
+    await store.save_conversation(ALICE, ALICE, '{"topic": "housing.rent"}')
+    await store.take_token(ALICE, Rules())
+    await store.receive(1, f'{{"message": {{"from": {{"id": {ALICE}}}}}}}')
     key = store.user_key(ALICE)
     await store.close()
 
-    values = cells(db_path)
+    values = await backend.cells()
     assert key in values  # the scan does see the rows about Alice...
     assert not any(str(ALICE) in v for v in values)  # ...but never her id
-    for file in db_path.parent.iterdir():  # nor does the raw file (or a WAL left behind)
-        assert str(ALICE).encode() not in file.read_bytes()
 
 
-async def test_the_user_key_is_a_short_hex_pseudonym_stable_across_restarts(db_path: Path):
-    store = await Storage.open(db_path)
+async def test_the_user_key_is_a_short_hex_pseudonym_stable_across_restarts(backend):
+    store = await backend.open()
     key = store.user_key(ALICE)
     await store.close()
-    store = await Storage.open(db_path)
+    store = await backend.open()
     try:
         assert store.user_key(ALICE) == key
         assert store.user_key(BOB) != key
@@ -156,11 +142,11 @@ async def test_the_user_key_is_a_short_hex_pseudonym_stable_across_restarts(db_p
     assert len(key) == 32 and int(key, 16) >= 0
 
 
-async def test_an_explicit_secret_decides_the_keys(tmp_path: Path):
-    generated = await Storage.open(tmp_path / "a.sqlite3")
-    first = await Storage.open(tmp_path / "b.sqlite3", secret="configured secret")
-    second = await Storage.open(tmp_path / "c.sqlite3", secret="configured secret")
-    other = await Storage.open(tmp_path / "d.sqlite3", secret="another secret")
+async def test_an_explicit_secret_decides_the_keys(backend):
+    generated = await backend.open()
+    first = await (await backend.sibling()).open(secret="configured secret")
+    second = await (await backend.sibling()).open(secret="configured secret")
+    other = await (await backend.sibling()).open(secret="another secret")
     try:
         assert first.user_key(ALICE) == second.user_key(ALICE)
         assert first.user_key(ALICE) != generated.user_key(ALICE)
@@ -170,14 +156,24 @@ async def test_an_explicit_secret_decides_the_keys(tmp_path: Path):
             await store.close()
 
 
-async def test_each_database_generates_its_own_secret(tmp_path: Path):
-    one = await Storage.open(tmp_path / "one.sqlite3")
-    two = await Storage.open(tmp_path / "two.sqlite3")
+async def test_each_database_generates_its_own_secret(backend):
+    one = await backend.open()
+    two = await (await backend.sibling()).open()
     try:
         assert one.user_key(ALICE) != two.user_key(ALICE)
     finally:
         await one.close()
         await two.close()
+
+
+async def test_a_changed_secret_is_noticed_and_forget_refuses_to_claim_success(backend):
+    await (await backend.open(secret="the old secret")).close()
+    store = await backend.open(secret="a new secret")
+    try:
+        assert store.secret_changed
+        assert await store.forget(ALICE) is False
+    finally:
+        await store.close()
 
 
 # -- language ------------------------------------------------------------------------------
@@ -201,12 +197,11 @@ async def test_the_language_a_user_writes_in_is_not_their_choice(store: Storage)
 
 
 async def test_touching_a_user_keeps_first_seen_and_moves_last_seen(store: Storage,
-                                                                    db_path: Path):
+                                                                    backend):
     await store.touch_user(ALICE)
-    execute(db_path, "UPDATE users SET first_seen = first_seen - 1000, last_seen = 0")
+    await backend.execute("UPDATE users SET first_seen = first_seen - 1000, last_seen = 0")
     await store.touch_user(ALICE, "zh")
-    with sqlite3.connect(db_path) as con:
-        first, last = con.execute("SELECT first_seen, last_seen FROM users").fetchone()
+    ((first, last),) = await backend.rows("SELECT first_seen, last_seen FROM users")
     assert first < time.time() - 900
     assert last > time.time() - 60
 
@@ -215,7 +210,7 @@ async def test_touching_a_user_keeps_first_seen_and_moves_last_seen(store: Stora
 
 
 async def test_stats_count_by_kind_top_intents_and_feedback_within_the_window(store: Storage,
-                                                                               db_path: Path):
+                                                                               backend):
     rent = [await ask(store, ALICE), await ask(store, BOB), await ask(store, BOB)]
     school = await ask(store, ALICE, "小学入学", intent="education.primary")
     await ask(store, ALICE, "住房还是人才", kind="clarify", intent="housing.rent")
@@ -241,7 +236,7 @@ async def test_stats_count_by_kind_top_intents_and_feedback_within_the_window(st
     assert ("talent.visa", 3) in month.top_intents
 
     # a vote cast long ago leaves the window even though its question is recent
-    execute(db_path, "UPDATE feedback SET at = ? WHERE message_id = ?",
+    await backend.execute("UPDATE feedback SET at = ? WHERE message_id = ?",
             (days_ago(10).timestamp(), school))
     assert (await store.stats(7)).feedback == {"housing.rent": (2, 1)}
 
@@ -272,12 +267,12 @@ async def test_feedback_on_a_reply_without_intent_is_counted_under_no_intent(sto
 
 
 async def test_unanswered_questions_are_listed_newest_first_within_the_window(store: Storage,
-                                                                              db_path: Path):
+                                                                              backend):
     await store.record_unanswered(ALICE, None, "first", "zh")
     await store.record_unanswered(BOB, None, "second", "en")
     await store.record_unanswered(BOB, None, "ancient", "en")
-    execute(db_path, "UPDATE unanswered SET at = at - 100 WHERE text = 'first'")
-    execute(db_path, "UPDATE unanswered SET at = ? WHERE text = 'ancient'",
+    await backend.execute("UPDATE unanswered SET at = at - 100 WHERE text = 'first'")
+    await backend.execute("UPDATE unanswered SET at = ? WHERE text = 'ancient'",
             (days_ago(40).timestamp(),))
     rows = await store.unanswered(30)
     assert [(r.text, r.lang) for r in rows] == [("second", "en"), ("first", "zh")]
@@ -286,12 +281,11 @@ async def test_unanswered_questions_are_listed_newest_first_within_the_window(st
 
 
 async def test_an_unanswered_question_links_only_to_the_same_users_message(store: Storage,
-                                                                          db_path: Path):
+                                                                          backend):
     alices = await ask(store, ALICE, kind="fallback", intent=None)
     await store.record_unanswered(ALICE, alices, "mine", "zh")
     await store.record_unanswered(BOB, alices, "forged link", "zh")
-    with sqlite3.connect(db_path) as con:
-        links = dict(con.execute("SELECT text, message_id FROM unanswered"))
+    links = dict(await backend.rows("SELECT text, message_id FROM unanswered"))
     assert links == {"mine": alices, "forged link": None}
 
 
@@ -322,11 +316,11 @@ async def test_a_second_vote_replaces_the_first(store: Storage):
     assert (await store.stats(30)).feedback == {"housing.rent": (0, 1)}
 
 
-async def test_feedback_rows_are_newest_first(store: Storage, db_path: Path):
+async def test_feedback_rows_are_newest_first(store: Storage, backend):
     older, newer = await ask(store, ALICE, "older"), await ask(store, ALICE, "newer")
     await store.add_feedback(ALICE, newer, 1)
     await store.add_feedback(ALICE, older, -1)
-    execute(db_path, "UPDATE feedback SET at = at - 3600 WHERE message_id = ?", (older,))
+    await backend.execute("UPDATE feedback SET at = at - 3600 WHERE message_id = ?", (older,))
     assert [r.question for r in await store.feedback_rows(1)] == ["newer", "older"]
 
 
@@ -334,7 +328,7 @@ async def test_feedback_rows_are_newest_first(store: Storage, db_path: Path):
 
 
 async def test_forget_deletes_everything_of_that_user_and_nothing_of_another(store: Storage,
-                                                                             db_path: Path):
+                                                                             backend):
     for user in (ALICE, BOB):
         await store.touch_user(user, "zh")
         await store.set_language(user, "en")
@@ -342,12 +336,12 @@ async def test_forget_deletes_everything_of_that_user_and_nothing_of_another(sto
         await store.add_feedback(user, message_id, 1)
         await store.record_unanswered(user, message_id, f"gap of {user % 1000}", "zh")
     alice, bob = store.user_key(ALICE), store.user_key(BOB)
-    before = {t: rows_of(db_path, t) for t in ("users", "messages", "feedback", "unanswered")}
+    before = {t: await backend.rows_of(t) for t in ("users", "messages", "feedback", "unanswered")}
 
     assert await store.forget(ALICE) is True
-    after = {t: rows_of(db_path, t) for t in before}
+    after = {t: await backend.rows_of(t) for t in before}
     assert after == {t: n - 1 for t, n in before.items()}
-    values = cells(db_path)
+    values = await backend.cells()
     assert alice not in values
     assert not any("of 321" in v for v in values)  # Alice's texts are gone too
     assert bob in values and "question of 789" in values and "gap of 789" in values
@@ -356,7 +350,7 @@ async def test_forget_deletes_everything_of_that_user_and_nothing_of_another(sto
     assert await store.forget(ALICE) is True  # nothing left to delete is no failure
 
 
-async def test_purge_removes_old_logs_only(store: Storage, db_path: Path):
+async def test_purge_removes_old_logs_only(store: Storage, backend):
     await store.set_language(ALICE, "en")
     old = await ask(store, ALICE, "old question", at=days_ago(200))
     new = await ask(store, ALICE, "new question")
@@ -364,8 +358,8 @@ async def test_purge_removes_old_logs_only(store: Storage, db_path: Path):
     await store.add_feedback(ALICE, new, -1)
     await store.record_unanswered(ALICE, None, "old gap", "en")
     await store.record_unanswered(ALICE, None, "new gap", "en")
-    execute(db_path, "UPDATE unanswered SET at = ? WHERE text = 'old gap'",
-            (days_ago(200).timestamp(),))
+    await backend.execute("UPDATE unanswered SET at = ? WHERE text = 'old gap'",
+                          (days_ago(200).timestamp(),))
 
     deleted = await store.purge_older_than(180)
 
@@ -388,11 +382,9 @@ async def test_purge_also_drops_a_recent_vote_on_a_purged_question(store: Storag
 
 
 async def test_a_locked_database_makes_writes_give_up_quickly_without_raising(
-        store: Storage, db_path: Path, caplog: pytest.LogCaptureFixture):
+        store: Storage, backend, caplog: pytest.LogCaptureFixture):
     message_id = await ask(store, ALICE)
-    other = sqlite3.connect(db_path, isolation_level=None)
-    other.execute("BEGIN EXCLUSIVE")
-    try:
+    async with backend.locked():
         started = time.monotonic()
         with caplog.at_level(logging.WARNING, logger="bot.storage"):
             logged = await store.log_message(ALICE, text="秘密问题 secret question", lang="zh",
@@ -405,11 +397,8 @@ async def test_a_locked_database_makes_writes_give_up_quickly_without_raising(
         assert await store.add_feedback(ALICE, message_id, 1) is False
         assert await store.forget(ALICE) is False  # never claims it deleted
         await store.record_unanswered(ALICE, None, "秘密问题", "zh")
-    finally:
-        other.execute("ROLLBACK")
-        other.close()
 
-    assert len(warnings) == 1 and "locked" in warnings[0]
+    assert len(warnings) == 1 and "lock" in warnings[0]
     assert "秘密" not in warnings[0] and "secret question" not in warnings[0]
     assert str(ALICE) not in warnings[0] and store.user_key(ALICE) not in warnings[0]
     # and once the lock is gone, the bot carries on
@@ -417,9 +406,9 @@ async def test_a_locked_database_makes_writes_give_up_quickly_without_raising(
 
 
 async def test_admin_reads_on_a_broken_database_raise_storage_error(store: Storage,
-                                                                    db_path: Path):
-    execute(db_path, "DROP TABLE feedback")
-    execute(db_path, "DROP TABLE unanswered")
+                                                                    backend):
+    await backend.execute("DROP TABLE feedback")
+    await backend.execute("DROP TABLE unanswered")
     with pytest.raises(StorageError):
         await store.feedback_rows(7)
     with pytest.raises(StorageError):
@@ -429,3 +418,210 @@ async def test_admin_reads_on_a_broken_database_raise_storage_error(store: Stora
     # while the conversation path still gets neutral answers
     assert await store.add_feedback(ALICE, 1, 1) is False
     assert await store.get_language(ALICE) is None
+
+
+# -- state that every instance shares: flood buckets, the inbox, job turns -----------------
+
+
+async def test_a_user_may_send_a_burst_then_is_told_once_then_refilled(store: Storage):
+    rules, now = Rules(burst=8, refill=3.0), 1_000_000.0
+    verdicts = [(await store.take_token(ALICE, rules, now)).verdict for _ in range(10)]
+    assert verdicts == [Verdict.ALLOW] * 8 + [Verdict.NOTIFY, Verdict.DROP]
+    assert (await store.take_token(ALICE, rules, now)).wait == 3
+    assert (await store.take_token(BOB, rules, now)).verdict is Verdict.ALLOW  # per user
+    assert (await store.take_token(ALICE, rules, now + 3)).verdict is Verdict.ALLOW
+    assert await store.forget(ALICE)  # the bucket goes with everything else
+    assert (await store.take_token(ALICE, rules, now + 3)).verdict is Verdict.ALLOW
+
+
+async def test_an_update_is_taken_up_by_the_first_instance_that_stores_it(backend):
+    one, two = await backend.open(), await backend.open()
+    try:
+        stored = await asyncio.gather(one.receive(7, "{}"), two.receive(7, "{}"))
+        assert sorted(stored) == [False, True]
+        assert await one.receive(7, "{}") is False  # a redelivery, later
+    finally:
+        await one.close()
+        await two.close()
+
+
+async def test_pending_updates_are_claimed_once_and_busy_ones_are_left_alone(store: Storage,
+                                                                            backend):
+    for update_id in (1, 2, 3):
+        assert await store.receive(update_id, f'{{"update_id": {update_id}}}')
+    await store.done(2)
+    # an instance still holding them (stored just now) is not interrupted...
+    assert await store.pending(time.time() - 600, idle=30) == ([], 0)
+    # ...but once they have lain untouched for long, one instance takes them up, once
+    await backend.execute("UPDATE inbox SET received = received - 60")
+    fresh, stale = await store.pending(time.time() - 600, idle=30)
+    assert [update_id for update_id, _ in fresh] == [1, 3] and stale == 0
+    assert fresh[0][1] == '{"update_id": 1}'
+    assert await store.pending(time.time() - 600, idle=30) == ([], 0)
+    # updates too old to answer are given up
+    await backend.execute("UPDATE inbox SET received = received - 3600")
+    assert await store.pending(time.time() - 600) == ([], 2)
+
+
+async def test_an_answered_update_keeps_only_its_id(store: Storage, backend):
+    await store.receive(9, '{"secret": "body"}')
+    await store.done(9)
+    assert await backend.rows("SELECT update_id, body, done FROM inbox") == [(9, "", 1)]
+
+
+async def test_a_new_version_is_reported_by_the_first_instance_only(backend):
+    one, two = await backend.open(), await backend.open()
+    try:
+        assert await one.first_to_report("reload", "v1") is True
+        assert await two.first_to_report("reload", "v1") is False
+        assert await one.first_to_report("reload", "v1") is False
+        assert await two.first_to_report("reload", "v2") is True
+    finally:
+        await one.close()
+        await two.close()
+
+
+async def test_daily_counts_questions_per_utc_day(store: Storage):
+    await ask(store, ALICE, at=datetime(2024, 3, 1, 23, 59, tzinfo=UTC))
+    await ask(store, ALICE, kind="fallback", intent=None,
+              at=datetime(2024, 3, 1, 0, 1, tzinfo=UTC))
+    await ask(store, BOB, kind="clarify", at=datetime(2024, 3, 2, 0, 0, 1, tzinfo=UTC))
+    days = [d for d in await store.daily(100_000) if d.day.startswith("2024-03")]
+    assert [(d.day, d.answered, d.clarified, d.fallback) for d in days] == [
+        ("2024-03-01", 1, 0, 1), ("2024-03-02", 0, 1, 0)]
+
+
+# -- SQLite: a file beside the bot -----------------------------------------------------------
+
+
+async def test_first_open_creates_the_folders_the_file_and_the_schema(tmp_path: Path):
+    path = tmp_path / "data" / "nested" / "bot.sqlite3"
+    store = await open_storage(f"sqlite:///{path}")
+    await store.close()
+    assert path.is_file()
+    with sqlite3.connect(path) as con:
+        assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+async def test_a_file_that_is_not_a_database_is_refused(db_path: Path):
+    db_path.write_bytes(b"this is not a database, just some text" * 100)
+    with pytest.raises(StorageError, match="cannot open"):
+        await open_storage(db_path)
+
+
+async def test_the_raw_files_never_hold_a_user_id(db_path: Path):
+    store = await open_storage(db_path)
+    await store.set_language(ALICE, "zh")
+    await ask(store, ALICE)
+    await store.close()
+    assert str(ALICE) not in " ".join(cells(db_path))
+    for file in db_path.parent.iterdir():  # nor does the raw file (or a WAL left behind)
+        assert str(ALICE).encode() not in file.read_bytes()
+
+
+async def test_a_generated_secret_is_kept_in_a_private_file_beside_the_database(db_path: Path):
+    store = await open_storage(db_path)
+    await store.close()
+    secret = secret_path(db_path)
+    assert secret.stat().st_mode & 0o777 == 0o600
+    assert secret.read_text().strip() not in cells(db_path)
+
+
+# -- PostgreSQL: a server that several instances share ---------------------------------------
+
+
+async def test_without_a_configured_secret_one_is_generated_into_the_database(pg):
+    store = await pg.open()
+    await store.close()
+    (secret,) = [v for k, v in await pg.rows("SELECT key, value FROM meta")
+                 if k == "user_key_secret"]
+    configured = await pg.open(secret=secret)  # what every instance then uses
+    assert not configured.secret_changed
+    await configured.close()
+
+
+async def test_everyone_opening_one_database_at_once_gets_the_same_keys(pg):
+    """Instances starting together: one migrates, the others wait, all agree on the secret."""
+    stores = await asyncio.gather(*(pg.open() for _ in range(4)))
+    try:
+        assert len({store.user_key(ALICE) for store in stores}) == 1
+        assert not any(store.secret_changed for store in stores)
+    finally:
+        for store in stores:
+            await store.close()
+    assert await pg.schema_version() == SCHEMA_VERSION
+
+
+async def test_only_one_instance_at_a_time_runs_a_job(pg):
+    one, two = await pg.open(), await pg.open()
+    try:
+        async with (one.exclusive("purge") as first, two.exclusive("purge") as second,
+                    two.exclusive("reload") as other):
+            assert (first, second, other) == (True, False, True)
+        async with two.exclusive("purge") as later:
+            assert later is True  # released when the first one finished
+    finally:
+        await one.close()
+        await two.close()
+
+
+async def test_two_instances_count_one_users_messages_together(pg):
+    one, two = await pg.open(), await pg.open()
+    try:
+        rules, now = Rules(burst=8, refill=3.0), 2_000_000.0
+        checks = await asyncio.gather(*(store.take_token(ALICE, rules, now)
+                                        for _ in range(10) for store in (one, two)))
+    finally:
+        await one.close()
+        await two.close()
+    verdicts = [c.verdict for c in checks]
+    assert (verdicts.count(Verdict.ALLOW), verdicts.count(Verdict.NOTIFY)) == (8, 1)
+
+
+async def test_an_unreachable_server_is_a_clear_error_without_the_password():
+    with pytest.raises(StorageError) as caught:
+        await open_storage("postgresql://bot:hunter2-password@127.0.0.1:1/policybot")
+    assert "127.0.0.1:1/policybot" in str(caught.value)
+    assert "hunter2" not in str(caught.value) and "bot:" not in str(caught.value).replace(
+        "policybot:", "")
+
+
+async def test_tables_gone_under_the_bot_make_writes_neutral_and_reports_fail(pg):
+    store = await pg.open()
+    try:
+        assert await store.health() is None
+        await pg.drop()  # someone drops the bot's tables while it runs
+        assert await store.log_message(ALICE, text="q", lang="zh", kind="answer",
+                                       intent=None, score=1) is None
+        assert await store.get_language(ALICE) is None
+        assert (await store.take_token(ALICE, Rules())).verdict is Verdict.ALLOW
+        assert await store.receive(1, "{}") is None  # so the update is not confirmed
+        with pytest.raises(StorageError):
+            await store.stats(1)
+    finally:
+        await store.close()
+    assert "does not answer" in (await store.health() or "")  # a closed pool answers nothing
+
+
+# -- which database --------------------------------------------------------------------------
+
+
+def test_database_url_wins_over_database_path_and_is_kept_out_of_reprs(
+        monkeypatch: pytest.MonkeyPatch):
+    from bot.config import Settings
+
+    monkeypatch.setenv("DATABASE_PATH", "/srv/bot/old.sqlite3")
+    assert Settings.from_env().database_url == "sqlite:////srv/bot/old.sqlite3"
+    monkeypatch.setenv("DATABASE_URL", "postgresql://bot:s3cret-pw@db:5432/policybot")
+    settings = Settings.from_env()
+    assert settings.database_url == "postgresql://bot:s3cret-pw@db:5432/policybot"
+    assert "s3cret-pw" not in repr(settings)
+
+
+async def test_an_unknown_database_scheme_is_refused_before_anything_is_created(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(StorageError, match="unsupported database URL"):
+        await open_storage("mysql://bot@db/policybot")
+    assert list(tmp_path.iterdir()) == []

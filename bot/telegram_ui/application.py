@@ -32,7 +32,7 @@ from .. import logs
 from ..config import Settings
 from ..knowledge import KnowledgeBaseError
 from ..services import Services
-from ..storage import StorageError
+from ..storage import StorageError, url_password
 from . import admin, callbacks, commands, guards, inline, messages
 from .buttons import KINDS
 from .context import CONTEXT_TYPES, BotData, Context
@@ -44,7 +44,8 @@ from .webhook import serve
 log = logging.getLogger(__name__)
 RELOAD_CHECK_S = 5.0
 PURGE_EVERY_S = 3600.0
-HEALTH_EVERY_S = 2.0  # one stat() of the database file
+HEALTH_EVERY_S = 2.0  # one stat() of an SQLite file, or one query of the PostgreSQL server
+ORPHANS_EVERY_S = 30.0
 SHUTDOWN_S = 6.0  # in-flight replies get this long to finish after SIGTERM
 STARTUP_WAITS = (1, 2, 5, 10, 30)  # seconds between attempts to reach Telegram, then 30 on
 
@@ -91,27 +92,34 @@ def build_application(settings: Settings) -> Application:
 
 
 async def purge_job(context: Context) -> None:
-    """Delete logs past retention (several instances may do it at once: it is idempotent)."""
+    """Delete logs past retention. Instances sharing a database take turns (one purge at a
+    time, the others skip this round), so their deletes never contend for the same rows."""
     svc = context.svc
-    removed = await svc.storage.purge_older_than(svc.settings.retention_days)
+    async with svc.storage.exclusive("purge") as mine:
+        if not mine:
+            return
+        removed = await svc.storage.purge_older_than(svc.settings.retention_days)
     if removed:
         log.info("retention: deleted %d rows older than %d days", removed,
                  svc.settings.retention_days)
 
 
 async def reload_job(context: Context) -> None:
-    """AUTO_RELOAD: swap in edited YAML by itself, and tell the admins how it went."""
+    """AUTO_RELOAD: swap in edited YAML by itself, and tell the admins how it went. Every
+    instance reloads its own engine, but only the first to reload a given edit tells them."""
     svc = context.svc
     if await svc.changed_on_disk():
         result = await svc.reload()
-        await admin.tell_admins(context.application, svc,
-                                lambda lang: admin.reload_report(svc, result, lang))
+        if await svc.storage.first_to_report("reload", await svc.kb_version()):
+            await admin.tell_admins(context.application, svc,
+                                    lambda lang: admin.reload_report(svc, result, lang))
 
 
 async def health_job(context: Context) -> None:
-    """Notice a database that vanished under the running bot, and say so once."""
+    """Notice a database that vanished (or stopped answering) under the running bot, and say
+    so once."""
     svc = context.svc
-    problem = svc.storage.health()
+    problem = await svc.storage.health()
     if problem and not svc.health_reported:
         log.error("database: %s", problem)
         svc.health_reported = True
@@ -122,9 +130,18 @@ async def health_job(context: Context) -> None:
         svc.health_reported = False
 
 
-def schedule(app: Application, settings: Settings) -> None:
+async def orphans_job(context: Context) -> None:
+    """With several instances: answer what an instance stored, then died before answering."""
+    receiver = context.bot_data.receiver
+    if receiver is not None:
+        await receiver.replay()
+
+
+def schedule(app: Application, settings: Settings, shared: bool) -> None:
     jobs = app.job_queue
     jobs.run_repeating(purge_job, PURGE_EVERY_S, first=1.0, name="purge")
+    if shared:
+        jobs.run_repeating(orphans_job, ORPHANS_EVERY_S, first=ORPHANS_EVERY_S, name="orphans")
     jobs.run_repeating(health_job, HEALTH_EVERY_S, first=HEALTH_EVERY_S, name="health")
     if settings.auto_reload:
         jobs.run_repeating(reload_job, RELOAD_CHECK_S, first=RELOAD_CHECK_S, name="reload")
@@ -174,11 +191,11 @@ async def _serve(app: Application, settings: Settings) -> int:
         await app.shutdown()
         raise
     data.services = svc
-    receiver = Receiver(app, svc.storage)
+    receiver = data.receiver = Receiver(app, svc.storage)
     server = None
     try:
         await set_profile(app.bot, svc)
-        schedule(app, settings)
+        schedule(app, settings, svc.storage.shared)
         await app.start()
         await receiver.replay()
         if settings.webhook_url:
@@ -211,7 +228,8 @@ async def _serve(app: Application, settings: Settings) -> int:
 
 def run(settings: Settings) -> int:
     """Run until stopped; Telegram outages are waited out, configuration faults reported."""
-    logs.configure(settings.log_level, [settings.token, *webhook_secrets(settings.token)])
+    logs.configure(settings.log_level, [settings.token, *webhook_secrets(settings.token),
+                                        url_password(settings.database_url)])
     app = build_application(settings)
     try:
         return asyncio.run(_serve(app, settings))

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
 
 from ..config import Settings
 from ..services import Services
+
+if TYPE_CHECKING:
+    from .receiver import Receiver
 
 
 class BotData:
@@ -22,6 +25,7 @@ class BotData:
     def __init__(self) -> None:
         self.settings: Settings | None = None
         self.services: Services | None = None
+        self.receiver: Receiver | None = None  # set once the bot runs
         self.stop = asyncio.Event()  # set to stop the bot (SIGTERM, a refused token)
         self.exit_code = 0
 

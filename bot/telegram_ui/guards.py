@@ -63,7 +63,7 @@ async def flood_guard(update: Update, context: Context) -> None:
         return
     if not addressed_to_us(update, context):
         return
-    check = context.svc.flood.check(user.id)
+    check = await context.svc.check_flood(user.id)
     if check.verdict is Verdict.ALLOW:
         return
     if check.verdict is Verdict.NOTIFY:

@@ -30,6 +30,9 @@ from ..storage import Storage
 log = logging.getLogger(__name__)
 LONG_POLL_S = 10  # short enough that SIGTERM never waits long for a poll to end
 FRESH_S = 600.0  # stored but unanswered at a crash: still answered on restart within this
+# With instances sharing the database, an unanswered update untouched this long is taken to be
+# an orphan of an instance that died (answering one takes milliseconds), not work in progress.
+ORPHAN_IDLE_S = 30.0
 MAX_AT_ONCE = 64  # updates handled concurrently (one slow reply must not hold up the others)
 _NAMES = ("first_name", "last_name", "username", "title")
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -107,8 +110,10 @@ class Receiver:
             await self.storage.done(update_id)
 
     async def replay(self) -> None:
-        """Answer what was stored but not answered before the last stop, if still fresh."""
-        pending, stale = await self.storage.pending(time.time() - FRESH_S)
+        """Answer what was stored but not answered before the last stop (or, with several
+        instances, by one that died), if still fresh."""
+        idle = ORPHAN_IDLE_S if self.storage.shared else 0.0
+        pending, stale = await self.storage.pending(time.time() - FRESH_S, idle)
         if stale:
             log.info("skipped %d update(s) stored too long ago to answer now", stale)
         if pending:
