@@ -28,7 +28,7 @@ from bot import reports
 from bot.engine.decide import Reading, decide
 from bot.flood import Bucket, Check, Rules, Verdict, take
 from bot.matching.index import Candidate
-from bot.storage import Storage, UnansweredRow, secret_path
+from bot.storage import UnansweredRow, open_storage, secret_path
 from bot.telegram_ui import buttons as b
 from bot.telegram_ui.delivery import deliver
 
@@ -228,7 +228,7 @@ async def test_delivery_gives_up_after_its_attempts_and_says_so(caplog):
 
 
 async def test_the_generated_pseudonym_secret_is_a_file_only_its_owner_can_read(tmp_path):
-    store = await Storage.open(tmp_path / "bot.sqlite3")
+    store = await open_storage(tmp_path / "bot.sqlite3")
     await store.close()
     mode = stat.S_IMODE(os.stat(secret_path(tmp_path / "bot.sqlite3")).st_mode)
     assert mode == 0o600
