@@ -24,6 +24,7 @@ class Record:
     """
 
     __slots__ = ("__dict__", "model")
+    model: str  # set once in __init__ (past the read-only __setattr__)
 
     def __init__(self, model: str, fields: dict[str, Any]) -> None:
         object.__setattr__(self, "model", model)
@@ -59,6 +60,9 @@ class Record:
 
 class LangRecord(Record):
     """A text in both content languages."""
+
+    zh: str  # the fields of LangText, set by Record.__init__
+    en: str
 
     def get(self, lang: Lang) -> str:
         return self.zh if lang == "zh" else self.en
