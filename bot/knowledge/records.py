@@ -10,10 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import FrozenInstanceError
-from typing import Any, Literal, get_args
+from typing import Any, Literal, TypeGuard, get_args
 
 Lang = Literal["zh", "en"]  # the languages content is written in: the fields of LangText
 LANGS: tuple[Lang, ...] = get_args(Lang)
+
+
+def is_lang(value: object) -> TypeGuard[Lang]:
+    """A content language ("zh", "en"), not "other" nor None (what detection may also say)."""
+    return value in LANGS
 
 
 class Record:
