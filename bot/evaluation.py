@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, TypeGuard, get_args
 
 import yaml
 
@@ -18,7 +18,7 @@ from .engine import Conversation, Engine, Reply
 from .errors import LabelledDataError
 
 Want = Literal["answer", "decline", "emergency"]
-WANTS = ("answer", "decline", "emergency")
+WANTS: tuple[Want, ...] = get_args(Want)
 
 
 @dataclass(frozen=True)
@@ -77,13 +77,17 @@ def parse_item(row: object, path: Path) -> Labelled:
         raise _problem(path, f"bad entry {row!r}", "use {q, expect[, reply, number, cat]}")
     expect = None if row["expect"] in (None, "none") else str(row["expect"])
     want = row.get("reply") or ("answer" if expect else "decline")
-    if want not in WANTS:
+    if not _is_want(want):
         raise _problem(path, f"bad reply {want!r} in {row!r}", f"use one of {WANTS}")
     raw = row.get("number")
     numbers = tuple(str(n) for n in (raw if isinstance(raw, list) else [raw] if raw else []))
     if (want == "emergency") != bool(numbers):
         raise _problem(path, f"{row!r}: an emergency needs `number`, and only an emergency")
     return Labelled(str(row["q"]), expect, want, numbers, str(row.get("cat") or ""))
+
+
+def _is_want(value: object) -> TypeGuard[Want]:
+    return value in WANTS
 
 
 def _read_yaml(path: Path) -> object:
@@ -100,7 +104,7 @@ Dialogue = list[Labelled]  # one conversation: its turns in order, `cat` the kin
 TURN_SECONDS = 40.0  # how far apart the turns of a labelled conversation are taken to be
 
 
-def is_conversations(data: object) -> bool:
+def is_conversations(data: object) -> TypeGuard[list[dict[str, Any]]]:
     return isinstance(data, list) and bool(data) and all(
         isinstance(row, dict) and "turns" in row for row in data)
 

@@ -170,7 +170,7 @@ def stats_chart(days: Sequence[Day], top: Sequence[tuple[str, int]], window: int
         d = by_day.get(day)
         if d is None or not d.total:
             continue
-        y = top_y + chart_h
+        y: float = top_y + chart_h
         for count, colour in zip((d.answered, d.clarified, d.fallback), colours, strict=True):
             h = chart_h * count / peak
             x = pad + i * bar

@@ -7,6 +7,7 @@ import datetime as dtm
 import time
 
 import pytest
+from fake_bot_api import BOT_USER, STICKER, TOKEN, FakeBotAPI
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import (
     BadRequest,
@@ -19,8 +20,6 @@ from telegram.error import (
 )
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 from telegram.request import HTTPXRequest
-
-from tests.fake_bot_api import BOT_USER, STICKER, TOKEN, FakeBotAPI
 
 CHAT = 1001
 

@@ -11,7 +11,6 @@ import json
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from ..knowledge.records import Lang
 from .compose import Composer
 from .decide import Reading, is_meta
 from .replies import Reply
@@ -32,7 +31,7 @@ class Conversation:
         """The topic in context, unless it has expired."""
         return self.topics[0] if self.topics and now - self.at <= ttl else None
 
-    def with_topic(self, intent: str, lang: Lang, now: float) -> Conversation:
+    def with_topic(self, intent: str, lang: str, now: float) -> Conversation:
         """The state after a reply about `intent` (typed, from a menu, a deep link, a quote)."""
         rest = tuple(t for t in self.topics if t != intent)
         return Conversation((intent, *rest)[:MAX_TOPICS], lang, now)

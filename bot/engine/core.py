@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..knowledge.base import KnowledgeBase
-from ..knowledge.records import LANGS
+from ..knowledge.records import LANGS, is_lang
 from ..matching.index import Matcher
 from ..matching.language import detect_language
 from ..matching.normalize import is_traditional, normalize, term_prefix
@@ -104,7 +104,7 @@ class Engine:
         """The reply to a reading, by the YAML thresholds (or by `settings`, which is how
         `eval --sweep` tries others without reading every question again)."""
         d = self.displays
-        if reading.language not in ("zh", "en"):
+        if not is_lang(reading.language):
             fallback = d.default if reading.language is None else d.others
             display = lang if d.known(lang) else prefer if d.known(prefer) else fallback
             key = "empty" if reading.language is None else "unsupported_language"
@@ -119,7 +119,8 @@ class Engine:
         """Answers of the few best topics (inline mode), never below the clarify threshold."""
         reading = self.read(text, max(limit, RANKED))
         place = reading.understood.place
-        if not reading.ranked or (place and not self._covers_place(reading, place)):
+        if (not reading.ranked or not is_lang(reading.language)  # ranked only if it is one
+                or (place and not self._covers_place(reading, place))):
             return []
         d = self.displays
         display = lang if d.known(lang) else d.for_message(reading.language, reading.traditional,

@@ -24,7 +24,7 @@ NO_CANDIDATE = Candidate("", 0.0, "")
 
 
 def is_meta(intent: str | None) -> bool:
-    return bool(intent) and intent.startswith("meta.")
+    return intent is not None and intent.startswith("meta.")
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeGuard
 
 import opencc
 
@@ -41,7 +41,7 @@ class Displays:
     def name(self, code: str) -> str:
         return self._languages[code].name
 
-    def known(self, code: str | None) -> bool:
+    def known(self, code: str | None) -> TypeGuard[str]:
         return code in self._languages
 
     def content(self, code: str) -> Lang:

@@ -195,7 +195,8 @@ def messages_have_their_placeholders(kb: KnowledgeBase) -> Iterator[Problem]:
 def _phrases(kb: KnowledgeBase) -> Iterator[tuple[str, str, bool]]:
     """(location key, phrase, takes {place}) for every phrase of understanding.yaml."""
     u = kb.understanding
-    groups = [(f"requests.{k}", r, ("zh", "en", "unless")) for k, r in u.requests.items()]
+    groups: list[tuple[str, object, tuple[str, ...]]] = [
+        (f"requests.{k}", r, ("zh", "en", "unless")) for k, r in u.requests.items()]
     groups += [(f"emergencies.{k}", e, ("zh", "en", "unless")) for k, e in u.emergencies.items()]
     for prefix, model, fields in groups:
         for name in fields:

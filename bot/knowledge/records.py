@@ -10,10 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import FrozenInstanceError
-from typing import Any, Literal, get_args
+from typing import Any, Literal, TypeGuard, get_args
 
 Lang = Literal["zh", "en"]  # the languages content is written in: the fields of LangText
 LANGS: tuple[Lang, ...] = get_args(Lang)
+
+
+def is_lang(value: object) -> TypeGuard[Lang]:
+    """A content language ("zh", "en"), not "other" nor None (what detection may also say)."""
+    return value in LANGS
 
 
 class Record:
@@ -24,6 +29,7 @@ class Record:
     """
 
     __slots__ = ("__dict__", "model")
+    model: str  # set once in __init__ (past the read-only __setattr__)
 
     def __init__(self, model: str, fields: dict[str, Any]) -> None:
         object.__setattr__(self, "model", model)
@@ -59,6 +65,9 @@ class Record:
 
 class LangRecord(Record):
     """A text in both content languages."""
+
+    zh: str  # the fields of LangText, set by Record.__init__
+    en: str
 
     def get(self, lang: Lang) -> str:
         return self.zh if lang == "zh" else self.en

@@ -36,6 +36,10 @@ class LangText(_Model):
     zh: Text
     en: Text
 
+    def get(self, lang: Lang) -> str:
+        """As LangRecord.get: the knowledge base holds LangRecords where this model is named."""
+        return self.zh if lang == "zh" else self.en
+
 
 class Examples(_Model):
     zh: list[Phrase] = Field(min_length=1, description="How people ask in Chinese")

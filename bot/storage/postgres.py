@@ -100,12 +100,13 @@ class PostgresStorage(SQLStorage):
         message names the server and database, never the user or password.
         """
         where = describe(url)
+        faults: tuple[type[BaseException], ...] = (*cls.FAULTS, ValueError)  # a bad URL too
         try:
             pool = await asyncpg.create_pool(
                 url, min_size=1, max_size=POOL_SIZE, timeout=10,
                 server_settings={"lock_timeout": str(int(BUSY_TIMEOUT_S * 1000)),
                                  "application_name": "policybot"})
-        except (*cls.FAULTS, ValueError) as exc:
+        except faults as exc:
             raise StorageError(f"cannot connect to the database {where}: "
                                f"{_reason(exc)}") from exc
         try:

@@ -66,7 +66,10 @@ class Storage(Protocol):
     """
 
     secret_changed: bool
-    shared: bool  # several processes may use this database at once (PostgreSQL)
+    @property
+    def shared(self) -> bool:
+        """Several processes may use this database at once (PostgreSQL): a class constant."""
+        ...
 
     async def close(self) -> None: ...
     def user_key(self, user_id: int) -> str: ...

@@ -8,13 +8,13 @@ import logging
 from collections.abc import Callable
 from html import escape
 
-from telegram import InputFile, Update
+from telegram import Bot, InputFile, Update
 from telegram.constants import ParseMode
 from telegram.ext import Application
 
 from .. import reports
 from ..services import Reload, Services
-from .context import Context
+from .context import Context, chat_of
 from .delivery import deliver
 from .send import say
 
@@ -42,9 +42,12 @@ async def _send_pre(context: Context, chat_id: int, text: str) -> None:
     """Reports keep their columns in a monospace block, split to fit Telegram's limit."""
     chunks = [text[i : i + MAX_TEXT] for i in range(0, len(text), MAX_TEXT)] or [""]
     for chunk in chunks:
-        html = f"<pre>{escape(chunk, quote=False)}</pre>"
-        await deliver(lambda moved, h=html: context.bot.send_message(
-            moved or chat_id, h, parse_mode=ParseMode.HTML), "sendMessage")
+        await _send_html(context.bot, chat_id, f"<pre>{escape(chunk, quote=False)}</pre>")
+
+
+async def _send_html(bot: Bot, chat_id: int, html: str) -> None:
+    await deliver(lambda moved: bot.send_message(moved or chat_id, html, parse_mode=ParseMode.HTML),
+                  "sendMessage")
 
 
 def reload_report(svc: Services, result: Reload, lang: str) -> str:
@@ -69,22 +72,20 @@ async def tell_admins(app: Application, svc: Services, text_for: Callable[[str],
     for admin_id in svc.settings.admin_ids:
         lang = await svc.storage.get_language(admin_id) or svc.engine.displays.others
         text = text_for(lang)
-        await deliver(lambda moved, a=admin_id, t=text: app.bot.send_message(
-            moved or a, f"<pre>{escape(t[:MAX_TEXT], quote=False)}</pre>",
-            parse_mode=ParseMode.HTML), "sendMessage")
+        await _send_html(app.bot, admin_id, f"<pre>{escape(text[:MAX_TEXT], quote=False)}</pre>")
 
 
 async def reload_command(update: Update, context: Context) -> None:
     """Re-read and validate the YAML; swap it in only if it is sound, and say what changed."""
     svc = context.svc
     result = await svc.reload()
-    await _send_pre(context, update.effective_chat.id, reload_report(svc, result, context.lang))
+    await _send_pre(context, chat_of(update).id, reload_report(svc, result, context.lang))
 
 
 async def stats_command(update: Update, context: Context) -> None:
     """Questions, users, answered/clarified/fallback shares, top topics and feedback, and a
     chart of the last days."""
-    svc, chat_id = context.svc, update.effective_chat.id
+    svc, chat_id = context.svc, chat_of(update).id
     try:
         days = _days(context, None)
     except BadArguments:
@@ -108,13 +109,13 @@ async def unanswered_command(update: Update, context: Context) -> None:
         await say(update, context, "admin_days_usage", command="unanswered")
         return
     rows = await svc.storage.unanswered(days)
-    await _send_pre(context, update.effective_chat.id,
+    await _send_pre(context, chat_of(update).id,
                     reports.unanswered_text(svc.engine, rows, days, context.lang))
 
 
 async def export_command(update: Update, context: Context) -> None:
     """Unanswered questions and feedback as CSV documents (spreadsheet-safe)."""
-    svc, chat_id = context.svc, update.effective_chat.id
+    svc, chat_id = context.svc, chat_of(update).id
     try:
         days = _days(context, 3650) or 3650
     except BadArguments:
@@ -126,8 +127,12 @@ async def export_command(update: Update, context: Context) -> None:
     }
     caption = svc.engine.message("admin_export", context.lang)
     for name, data in files.items():
-        await deliver(lambda moved, n=name, d=data: context.bot.send_document(
-            moved or chat_id, InputFile(d, filename=n), caption=caption), "sendDocument")
+        await _send_document(context.bot, chat_id, name, data, caption)
+
+
+async def _send_document(bot: Bot, chat_id: int, name: str, data: bytes, caption: str) -> None:
+    await deliver(lambda moved: bot.send_document(
+        moved or chat_id, InputFile(data, filename=name), caption=caption), "sendDocument")
 
 
 async def stale_command(update: Update, context: Context) -> None:
@@ -138,7 +143,7 @@ async def stale_command(update: Update, context: Context) -> None:
     except BadArguments:
         await say(update, context, "admin_days_usage", command="stale")
         return
-    await _send_pre(context, update.effective_chat.id,
+    await _send_pre(context, chat_of(update).id,
                     reports.stale_text(svc.engine, days, context.lang))
 
 

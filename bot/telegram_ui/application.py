@@ -35,7 +35,7 @@ from ..services import Services
 from ..storage import StorageError, url_password
 from . import admin, callbacks, commands, guards, inline, messages
 from .buttons import KINDS
-from .context import CONTEXT_TYPES, BotData, Context
+from .context import CONTEXT_TYPES, BotData, Context, job_queue_of
 from .errors import on_error
 from .profile import ADMIN_COMMANDS, set_profile
 from .receiver import Receiver
@@ -138,7 +138,7 @@ async def orphans_job(context: Context) -> None:
 
 
 def schedule(app: Application, settings: Settings, shared: bool) -> None:
-    jobs = app.job_queue
+    jobs = job_queue_of(app)
     jobs.run_repeating(purge_job, PURGE_EVERY_S, first=1.0, name="purge")
     if shared:
         jobs.run_repeating(orphans_job, ORPHANS_EVERY_S, first=ORPHANS_EVERY_S, name="orphans")

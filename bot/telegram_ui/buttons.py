@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, Self
 
 VERSION = "1"
 _ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$")
@@ -36,7 +36,7 @@ class Button:
         return f"^{VERSION}:{re.escape(cls.kind)}(:|$)"
 
     @classmethod
-    def unpack(cls, data: str | None) -> Button | None:
+    def unpack(cls, data: str | None) -> Self | None:
         if not data or len(data) > LIMIT:
             return None
         parts = data.split(":")
@@ -45,7 +45,7 @@ class Button:
         return cls._from(parts[2:])
 
     @classmethod
-    def _from(cls, args: list[str]) -> Button | None:
+    def _from(cls, args: list[str]) -> Self | None:
         return cls() if not args else None
 
 
@@ -72,7 +72,7 @@ class Area(Button):
         return (self.area,)
 
     @classmethod
-    def _from(cls, args: list[str]) -> Button | None:
+    def _from(cls, args: list[str]) -> Self | None:
         return cls(args[0]) if len(args) == 1 and _ID.match(args[0]) else None
 
 
@@ -85,7 +85,7 @@ class Topic(Button):
         return (self.intent,)
 
     @classmethod
-    def _from(cls, args: list[str]) -> Button | None:
+    def _from(cls, args: list[str]) -> Self | None:
         return cls(args[0]) if len(args) == 1 and _ID.match(args[0]) else None
 
 
@@ -98,7 +98,7 @@ class Language(Button):
         return (self.code,)
 
     @classmethod
-    def _from(cls, args: list[str]) -> Button | None:
+    def _from(cls, args: list[str]) -> Self | None:
         return cls(args[0]) if len(args) == 1 and _LANG.match(args[0]) else None
 
 
@@ -114,7 +114,7 @@ class Vote(Button):
         return (str(self.row), "u" if self.up else "d")
 
     @classmethod
-    def _from(cls, args: list[str]) -> Button | None:
+    def _from(cls, args: list[str]) -> Self | None:
         if len(args) != 2 or not _ROW.match(args[0]) or args[1] not in ("u", "d"):
             return None
         return cls(int(args[0]), args[1] == "u")
@@ -138,7 +138,7 @@ class Forget(Button):
         return ("y" if self.confirm else "n",)
 
     @classmethod
-    def _from(cls, args: list[str]) -> Button | None:
+    def _from(cls, args: list[str]) -> Self | None:
         return cls(args[0] == "y") if len(args) == 1 and args[0] in ("y", "n") else None
 
 

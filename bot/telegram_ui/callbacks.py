@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from telegram import Message, Update
+from typing import TypeVar
+
+from telegram import InlineKeyboardMarkup, Message, Update
 
 from . import buttons as b
 from . import dialogue
 from .commands import choose_language
-from .context import Context
+from .context import Context, user_of
 from .delivery import deliver
 from .guards import answer_button
 from .render import areas_keyboard, menu_keyboard, topics_keyboard
 from .send import send_reply, send_text
 
+B = TypeVar("B", bound=b.Button)
 
-def _pressed(update: Update, kind: type[b.Button]) -> tuple[b.Button, Message] | None:
+
+def _pressed(update: Update, kind: type[B]) -> tuple[B, Message] | None:
     query = update.callback_query
     button = kind.unpack(query.data if query else None)
     message = query.message if query and isinstance(query.message, Message) else None
@@ -25,7 +29,7 @@ async def _expired(update: Update, context: Context) -> None:
     await answer_button(update, context.svc.engine.message("button_expired", context.lang))
 
 
-async def _edit(message: Message, text: str, markup: object) -> None:
+async def _edit(message: Message, text: str, markup: InlineKeyboardMarkup | None) -> None:
     await deliver(lambda _: message.edit_text(text, reply_markup=markup), "editMessageText",
                   sends=False)
 
@@ -47,7 +51,7 @@ async def home_pressed(update: Update, context: Context) -> None:
     if pressed is None:
         return await _expired(update, context)
     engine = context.svc.engine
-    await dialogue.clear(context, pressed[1].chat_id, update.effective_user.id)
+    await dialogue.clear(context, pressed[1].chat_id, user_of(update).id)
     await send_text(context, pressed[1].chat_id, engine.message("menu_areas", context.lang),
                     areas_keyboard(engine.areas(context.lang)))
     await answer_button(update)
@@ -70,7 +74,7 @@ async def area_pressed(update: Update, context: Context) -> None:
 async def topic_pressed(update: Update, context: Context) -> None:
     """A topic (from the menu, a clarify or a follow-up): its answer, which sets the topic."""
     pressed = _pressed(update, b.Topic)
-    engine, user = context.svc.engine, update.effective_user
+    engine, user = context.svc.engine, user_of(update)
     reply = engine.answer(pressed[0].intent, context.lang) if pressed else None
     if pressed is None or reply is None:
         return await _expired(update, context)
@@ -97,7 +101,7 @@ async def vote_pressed(update: Update, context: Context) -> None:
     if pressed is None:
         return await _expired(update, context)
     vote = pressed[0]
-    stored = await context.svc.storage.add_feedback(update.effective_user.id, vote.row,
+    stored = await context.svc.storage.add_feedback(user_of(update).id, vote.row,
                                                     1 if vote.up else -1)
     key = ("feedback_up" if vote.up else "feedback_down") if stored else "button_expired"
     await answer_button(update, context.svc.engine.message(key, context.lang))
@@ -123,7 +127,7 @@ async def forget_pressed(update: Update, context: Context) -> None:
     if not pressed[0].confirm:
         await _edit(pressed[1], engine.message("forget_kept", lang), None)
         return await answer_button(update)
-    deleted = await context.svc.storage.forget(update.effective_user.id)
+    deleted = await context.svc.storage.forget(user_of(update).id)
     key = "forget_done" if deleted else "forget_failed"
     await _edit(pressed[1], engine.message(key, lang),
                 None if deleted else menu_keyboard(engine.message("main_menu", lang)))

@@ -7,7 +7,7 @@ from telegram.constants import ChatType
 
 from .. import __version__
 from . import dialogue
-from .context import Context
+from .context import Context, chat_of, user_of
 from .profile import set_chat_commands
 from .render import areas_keyboard, forget_keyboard, language_keyboard
 from .send import say, send_reply, send_text
@@ -19,7 +19,7 @@ def _private(update: Update) -> bool:
 
 async def start(update: Update, context: Context) -> None:
     """Welcome the user, or open a topic directly from a deep link (?start=talent-golden_panda)."""
-    svc, user, chat = context.svc, update.effective_user, update.effective_chat
+    svc, user, chat = context.svc, user_of(update), chat_of(update)
     if not _private(update):
         await say(update, context, "group_start", username=context.bot.username or "")
         return
@@ -38,14 +38,14 @@ async def start(update: Update, context: Context) -> None:
 
 async def menu(update: Update, context: Context) -> None:
     """Show the areas as buttons (and begin afresh: no topic in context)."""
-    await dialogue.clear(context, update.effective_chat.id, update.effective_user.id)
+    await dialogue.clear(context, chat_of(update).id, user_of(update).id)
     await say(update, context, "menu_areas", areas_keyboard(context.svc.engine.areas(context.lang)))
 
 
 async def help_command(update: Update, context: Context) -> None:
     """Explain what to ask and which commands exist (admins also see theirs)."""
     await say(update, context, "help")
-    if update.effective_user.id in context.svc.settings.admin_ids and _private(update):
+    if user_of(update).id in context.svc.settings.admin_ids and _private(update):
         await say(update, context, "help_admin")
 
 
@@ -60,7 +60,7 @@ async def lang_command(update: Update, context: Context) -> None:
     svc = context.svc
     choice = (context.args or [""])[0].lower()
     if svc.engine.displays.known(choice):
-        await send_text(context, update.effective_chat.id,
+        await send_text(context, chat_of(update).id,
                         await choose_language(update, context, choice))
         return
     await say(update, context, "lang_prompt", language_keyboard(svc.engine))
@@ -68,7 +68,7 @@ async def lang_command(update: Update, context: Context) -> None:
 
 async def choose_language(update: Update, context: Context, code: str) -> str:
     """Save the choice, set the chat's command menu to it, and say so (in the new language)."""
-    svc, user, chat = context.svc, update.effective_user, update.effective_chat
+    svc, user, chat = context.svc, user_of(update), chat_of(update)
     await svc.storage.set_language(user.id, code)
     if chat.type == ChatType.PRIVATE:
         await set_chat_commands(context.bot, svc, chat.id, code,

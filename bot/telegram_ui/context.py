@@ -10,7 +10,8 @@ import asyncio
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
+from telegram import Chat, InlineQuery, Message, Update, User
+from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot, JobQueue
 
 from ..config import Settings
 from ..services import Services
@@ -58,6 +59,50 @@ class Context(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotD
     @property
     def lang(self) -> str:
         return self.who.lang if self.who else self.svc.engine.displays.others
+
+
+# What an update holds, for the handlers registered for updates that always hold it
+# (application.py): PTB types each as optional because some other kind of update lacks it.
+# Each raises (an error for on_error, as reading the missing field would) if it is missing.
+
+
+class MissingField(RuntimeError):
+    """A handler got an update without what its registration guarantees."""
+
+
+def user_of(update: Update) -> User:
+    """Who sent it: every command, button press and inline query has a sender (channel posts,
+    which have none, reach only the message handlers, which check)."""
+    if update.effective_user is None:
+        raise MissingField(f"update {update.update_id} has no sender")
+    return update.effective_user
+
+
+def chat_of(update: Update) -> Chat:
+    """Where it was sent: every message and command, and every press of a button under one."""
+    if update.effective_chat is None:
+        raise MissingField(f"update {update.update_id} has no chat")
+    return update.effective_chat
+
+
+def message_of(update: Update) -> Message:
+    """The message of a message handler's update (new, edited or a channel post)."""
+    if update.effective_message is None:
+        raise MissingField(f"update {update.update_id} has no message")
+    return update.effective_message
+
+
+def inline_query_of(update: Update) -> InlineQuery:
+    if update.inline_query is None:
+        raise MissingField(f"update {update.update_id} is not an inline query")
+    return update.inline_query
+
+
+def job_queue_of(app: Application[Any, Any, Any, Any, Any, Any]) -> JobQueue[Any]:
+    """The job queue: always there, as the job-queue extra is a dependency."""
+    if app.job_queue is None:
+        raise RuntimeError("no job queue: install python-telegram-bot[job-queue]")
+    return app.job_queue
 
 
 CONTEXT_TYPES = ContextTypes(context=Context, bot_data=BotData)

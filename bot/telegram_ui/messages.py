@@ -8,14 +8,14 @@ from telegram import Update
 from telegram.constants import ChatType
 
 from . import dialogue
-from .context import Context
+from .context import Context, message_of
 from .guards import question_for_bot, replies_to_bot
 from .send import say, send_reply
 
 
 async def question(update: Update, context: Context) -> None:
     """Answer a question with the engine's reply, read with the conversation so far."""
-    svc, user, message = context.svc, update.effective_user, update.effective_message
+    svc, user, message = context.svc, update.effective_user, message_of(update)
     text = question_for_bot(message, context.bot.id, context.bot.username or "")
     if text is None or user is None or context.who is None:
         return
@@ -35,6 +35,6 @@ async def question(update: Update, context: Context) -> None:
 
 async def not_text(update: Update, context: Context) -> None:
     """Ask for a typed question when someone sends a sticker, a voice note, a bare photo, ..."""
-    message = update.effective_message
+    message = message_of(update)
     if message.chat.type == ChatType.PRIVATE or replies_to_bot(message, context.bot.id):
         await say(update, context, "non_text")

@@ -12,7 +12,7 @@ import logging
 from telegram import Bot, BotCommand, BotCommandScopeChat
 from telegram.error import BadRequest, Forbidden
 
-from ..knowledge.records import LANGS
+from ..knowledge.records import LANGS, Lang
 from ..services import Services
 from .delivery import deliver
 
@@ -30,18 +30,24 @@ async def set_profile(bot: Bot, svc: Services) -> None:
     """Descriptions and command menus in every content language (English is the default)."""
     default = svc.engine.displays.others
     for lang in LANGS:
-        code = None if lang == svc.engine.displays.content(default) else lang
-        await deliver(lambda _, c=code, ln=lang: bot.set_my_commands(
-            commands(svc, ln), language_code=c), "setMyCommands", sends=False)
-        await deliver(lambda _, c=code, ln=lang: bot.set_my_description(
-            svc.engine.message("bot_description", ln), language_code=c),
-            "setMyDescription", sends=False)
-        await deliver(lambda _, c=code, ln=lang: bot.set_my_short_description(
-            svc.engine.message("bot_short_description", ln), language_code=c),
-            "setMyShortDescription", sends=False)
+        await _set_profile_in(bot, svc, lang,
+                              None if lang == svc.engine.displays.content(default) else lang)
     for admin_id in svc.settings.admin_ids:
-        lang = await svc.storage.get_language(admin_id) or default
-        await set_chat_commands(bot, svc, admin_id, lang, admin=True)
+        admin_lang = await svc.storage.get_language(admin_id) or default
+        await set_chat_commands(bot, svc, admin_id, admin_lang, admin=True)
+
+
+async def _set_profile_in(bot: Bot, svc: Services, lang: Lang, code: str | None) -> None:
+    """The commands and descriptions of content language `lang`, for apps in language `code`
+    (None: every other app language)."""
+    await deliver(lambda _: bot.set_my_commands(commands(svc, lang), language_code=code),
+                  "setMyCommands", sends=False)
+    await deliver(lambda _: bot.set_my_description(
+        svc.engine.message("bot_description", lang), language_code=code),
+        "setMyDescription", sends=False)
+    await deliver(lambda _: bot.set_my_short_description(
+        svc.engine.message("bot_short_description", lang), language_code=code),
+        "setMyShortDescription", sends=False)
 
 
 async def set_chat_commands(bot: Bot, svc: Services, chat_id: int, lang: str,

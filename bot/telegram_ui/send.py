@@ -8,7 +8,7 @@ from telegram import InlineKeyboardMarkup, LinkPreviewOptions, Message, ReplyPar
 from telegram.constants import ChatType, ParseMode
 
 from ..engine import Reply
-from .context import Context
+from .context import Context, chat_of
 from .delivery import deliver
 from .render import Labels, reply_html, reply_keyboard
 
@@ -43,7 +43,7 @@ async def send_text(context: Context, chat_id: int, text: str,
 async def say(update: Update, context: Context, key: str,
               markup: InlineKeyboardMarkup | None = None, **fields: str) -> Message | None:
     """Send one interface message from messages.yaml, in the user's language."""
-    return await send_text(context, update.effective_chat.id,
+    return await send_text(context, chat_of(update).id,
                            context.svc.engine.message(key, context.lang, **fields), markup,
                            reply_to(update))
 
@@ -53,7 +53,7 @@ async def send_reply(update: Update, context: Context, reply: Reply,
                      extra: str | None = None) -> Message | None:
     """A reply with its controls; the topic of what was sent is remembered, so a later reply
     that quotes it is read with that topic."""
-    chat, user = update.effective_chat, update.effective_user
+    chat, user = chat_of(update), update.effective_user
     labels = Labels.of(context.svc.engine, reply.display or context.lang)
     sent = await send_html(context, chat.id, reply_html(reply, extra),
                            reply_keyboard(reply, labels, feedback_row), reply_to(update))

@@ -30,7 +30,7 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 @stream_request_body
 class UpdateHandler(RequestHandler):
-    def initialize(self, receiver: Receiver, secret: str) -> None:  # type: ignore[override]
+    def initialize(self, receiver: Receiver, secret: str) -> None:
         self.receiver, self.secret = receiver, secret
         self.body_parts: list[bytes] = []
         self.size = 0
