@@ -118,3 +118,10 @@ def test_a_short_question_that_reads_like_one_about_the_bot_follows_the_topic(
     assert reply.intent == topic
     assert engine.converse(follow_up, state, now=40.0)[0].intent == topic
     assert engine.converse(about_bot, state, now=40.0)[0].intent.startswith("meta.")
+
+
+def test_a_traditional_chinese_reader_gets_traditional_chinese_for_a_message_without_words(
+        engine):
+    reply, state = engine.converse("人才公寓怎麼申請", Conversation(), now=0.0)
+    assert reply.display == "zh-hant"
+    assert engine.converse("👍👍", state, now=10.0)[0].display == "zh-hant"

@@ -39,11 +39,12 @@ class Conversation:
     def after(self, reply: Reply, now: float) -> Conversation:
         """The state once `reply` has been given: a topic's answer or decline sets the topic,
         small talk keeps it alive, anything else leaves it as it was."""
+        lang = reply.display or reply.lang  # 繁體 stays 繁體 for a message with no words
         if reply.intent and not is_meta(reply.intent):
-            return self.with_topic(reply.intent, reply.lang, now)
+            return self.with_topic(reply.intent, lang, now)
         if reply.kind == "answer" and self.topics:  # small talk: the topic stays in context
-            return replace(self, lang=reply.lang, at=now)
-        return replace(self, lang=reply.lang)
+            return replace(self, lang=lang, at=now)
+        return replace(self, lang=lang)
 
     def to_json(self) -> str:
         return json.dumps({"topics": list(self.topics), "lang": self.lang, "at": self.at})
