@@ -113,8 +113,11 @@ class IntentIndex:
         bounds = []
         for intent, weight in explained.items():
             if intent not in hits:
-                coverage = min(1.0, weight / q_weight) ** COVERAGE_EXPONENT
-                bounds.append((100.0 * (SLACK * min(1.0, reach[intent]) * coverage), intent))
+                # min(1.0, x) spelt out: a builtin call per intent touched is a tenth of `rank`
+                share, found = weight / q_weight, reach[intent]
+                coverage = (share if share < 1.0 else 1.0) ** COVERAGE_EXPONENT
+                bounds.append((100.0 * (SLACK * (found if found < 1.0 else 1.0) * coverage),
+                               intent))
         bounds.sort(reverse=True)
         for bound, intent in bounds:
             if not needed(bound):
@@ -142,15 +145,19 @@ class IntentIndex:
         intent explains; None if it has neither an example sharing a token nor a keyword."""
         local, weights = self._local[intent], self._ex_weight[intent]
         found_in = [0.0] * len(weights)
+        holding: set[int] = set()  # the examples sharing a token: only they can be found
         for t, w in shared:
             ids = local.get(t)
             if ids is not None:
+                holding.update(ids)
                 for j in ids:
                     found_in[j] += w
         members = self._members[intent]
         if exclude is not None and exclude in members:
             found_in[members.index(exclude)] = -1.0
-        found = max(map(truediv, found_in, weights), default=0.0)
+            holding.discard(members.index(exclude))
+        found = max(map(truediv, map(found_in.__getitem__, holding),
+                        map(weights.__getitem__, holding)), default=0.0)
         if found <= 0.0 and not hit:
             return None
         example = -1

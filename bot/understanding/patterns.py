@@ -11,10 +11,13 @@ more than a literal, and nothing else is special, so an admin never needs to kno
 
 Latin words match whole words only ("fee" is not found in "coffee"); plurals come free.
 
-Thousands of phrases are read on every message, so each is tried only when its key (the first
-two characters of one of its Chinese words, or one of its English words) occurs in the text,
-and its regex runs only when every literal piece of it does: a message costs a set lookup per
-phrase family and a substring test per phrase, not a regex scan per phrase. A regex is compiled
+Thousands of phrases are read on every message, so each is tried only when its key (two
+characters of one of its Chinese words, or one of its English words) occurs in the text, and its
+regex runs only when every literal piece of it does: a message costs a set lookup per phrase
+family and a substring test per phrase, not a regex scan per phrase. Of a Chinese word's
+character pairs the key is the one fewest phrases need (能不能 is keyed by 不能 if fewer phrases
+have it than 能不), so a message tries the few phrases its rare pairs point to, not every phrase
+beginning with 怎么. A regex is compiled
 the first time it is needed (compiling them all costs seconds: the place slot alone is hundreds
 of alternatives), so a process that answers one question compiles only what that one needs.
 """
@@ -22,7 +25,7 @@ of alternatives), so a process that answers one question compiles only what that
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
@@ -61,6 +64,16 @@ def _key(literal: str) -> str:
     return literal[:2] if len(literal) > 1 and _CJK_CHAR.match(literal[1]) else literal[:1]
 
 
+def _key_choices(literal: str) -> list[str]:
+    """The keys that could stand for `literal`: each is in every text holding it. A Chinese
+    word has one per pair of Chinese characters in it, anything else only `_key`."""
+    if _latin_at(literal, 0):
+        return [_key(literal)]
+    pairs = [literal[i:i + 2] for i in range(len(literal) - 1)
+             if _CJK_CHAR.match(literal[i]) and _CJK_CHAR.match(literal[i + 1])]
+    return pairs or [_key(literal)]
+
+
 def text_keys(text: str) -> frozenset[str]:
     """Every key a (compact, normalised) text holds: characters, bigrams, words, stems."""
     keys = {ALWAYS}
@@ -78,7 +91,6 @@ class _Piece:
     regex: str
     latin_start: bool
     latin_end: bool
-    keys: frozenset[str]  # any one of them must occur (empty for a slot)
     options: tuple[str, ...] = ()  # the literals, one of which it begins with (none for a slot)
     slot: str = ""  # a placeholder's name
 
@@ -94,8 +106,7 @@ def _piece(options: list[str]) -> _Piece:
     start = any(_latin_at(o, 0) for o in options)
     end = any(_latin_at(o, -1) for o in options)
     tail = r"(?:e?s)?(?![a-z0-9])" if end else ""
-    return _Piece(f"(?:{regex}){tail}", start, end, frozenset(_key(o) for o in options),
-                  tuple(ordered))
+    return _Piece(f"(?:{regex}){tail}", start, end, tuple(ordered))
 
 
 def _parse(phrase: str, slots: dict[str, str] | None) -> list[_Piece | None]:
@@ -112,7 +123,7 @@ def _parse(phrase: str, slots: dict[str, str] | None) -> list[_Piece | None]:
             name = token[1:-1]
             if not slots or name not in slots:
                 raise PatternError(f"unknown placeholder {token} in {phrase!r}")
-            pieces.append(_Piece(slots[name], True, True, frozenset(), slot=name))
+            pieces.append(_Piece(slots[name], True, True, slot=name))
         else:
             alternatives = token.startswith("(") and token.endswith(")")
             raw = token[1:-1].split("|") if alternatives else [token]
@@ -162,12 +173,14 @@ def phrase_regex(phrase: str, slots: dict[str, str] | None = None) -> str:
     return "|".join(_regex(_parse(variant, slots)) for variant in _variants(phrase))
 
 
-def _phrase_keys(pieces: list[_Piece | None]) -> frozenset[str]:
-    """The keys of a phrase: those of its most selective literal piece."""
-    literal = [p for p in pieces if p is not None and p.keys]
-    if not literal:
+def _phrase_keys(needs: tuple[tuple[str, ...], ...], rarity: Counter[str]) -> frozenset[str]:
+    """The keys of a phrase: for the literal piece whose keys fewest phrases share in all, the
+    rarest key of each of its options (`rarity`: key → phrases that could be keyed by it)."""
+    if not needs:
         return frozenset({ALWAYS})
-    return min(literal, key=lambda p: (len(p.keys), -max(map(len, p.keys)))).keys
+    pieces = [frozenset(min(_key_choices(o), key=rarity.__getitem__) for o in options)
+              for options in needs]
+    return min(pieces, key=lambda keys: sum(map(rarity.__getitem__, keys)))
 
 
 def _needs(pieces: list[_Piece | None]) -> tuple[tuple[str, ...], ...]:
@@ -198,9 +211,12 @@ class PhraseIndex:
 
     def __init__(self) -> None:
         self._sources: list[str] = []  # entry number → regex source
-        # key → (entry number, label, literals it needs, whether it is under other keys too)
-        self._by_key: dict[str, list[tuple[int, str, tuple[tuple[str, ...], ...], bool]]] = (
-            defaultdict(list))
+        self._needs: list[tuple[tuple[str, ...], ...]] = []  # entry number → literals it needs
+        # key → (entry number, label, literals it needs, whether it is under other keys too);
+        # None until the next scan after an `add` (keys are chosen by how many phrases share
+        # them, so each added phrase can change the keys of the others)
+        self._by_key: dict[str, list[tuple[int, str, tuple[tuple[str, ...], ...], bool]]] | None = (
+            None)
         self._compiled: dict[object, re.Pattern[str]] = {}
         self._label_of: list[str] = []  # entry number → its label
         # entry number → (its pieces, placeholder → label) for phrases with placeholders
@@ -208,7 +224,21 @@ class PhraseIndex:
 
     def __getstate__(self) -> dict:
         # A pickled re.Pattern is compiled again on loading: keep the sources only.
-        return {**self.__dict__, "_compiled": {}}
+        return {**self.__dict__, "_by_key": self._keyed(), "_compiled": {}}
+
+    def _keyed(self) -> dict[str, list[tuple[int, str, tuple[tuple[str, ...], ...], bool]]]:
+        if self._by_key is None:
+            rarity: Counter[str] = Counter()
+            for needs in self._needs:
+                rarity.update({k for options in needs for o in options for k in _key_choices(o)})
+            by_key = defaultdict(list)
+            entries = zip(self._label_of, self._needs, strict=True)
+            for number, (label, needs) in enumerate(entries):
+                keys = _phrase_keys(needs, rarity)
+                for key in keys:
+                    by_key[key].append((number, label, needs, len(keys) > 1))
+            self._by_key = dict(by_key)
+        return self._by_key
 
     def add(self, label: str, phrases: Iterable[str], slots: dict[str, str] | None = None,
             ) -> None:
@@ -222,9 +252,8 @@ class PhraseIndex:
             else:
                 self._sources.append(_regex(pieces))
             self._label_of.append(label)
-            keys = _phrase_keys(pieces)
-            for key in keys:
-                self._by_key[key].append((number, label, _needs(pieces), len(keys) > 1))
+            self._needs.append(_needs(pieces))
+        self._by_key = None
 
     def _pattern(self, key: object, source: str) -> re.Pattern[str]:
         pattern = self._compiled.get(key)
@@ -255,8 +284,9 @@ class PhraseIndex:
         matched: set[int] = set()
         later: list[tuple[int, str]] = []
         found: dict[str, list[Span]] = defaultdict(list)
-        for key in text_keys(text) & self._by_key.keys():
-            for number, label, needs, shared in self._by_key[key]:
+        by_key = self._keyed()
+        for key in text_keys(text) & by_key.keys():
+            for number, label, needs, shared in by_key[key]:
                 if shared:
                     if number in tried:
                         continue

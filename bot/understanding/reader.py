@@ -51,13 +51,16 @@ class Reader:
         self._index = PhraseIndex()
         self._requests = Requests(data.requests, self._index)
         self._scope = Scope(data.places, self._index)
-        self._emergencies = {name: e.numbers for name, e in data.emergencies.items()}
-        for name, e in data.emergencies.items():
-            self._index.add(f"emergency:{name}", [*e.zh, *e.en])
-            self._index.add(f"emergency:{name}:unless", e.unless)
-        self._aspects = list(data.aspects)
-        for key, aspect in data.aspects.items():
-            self._index.add(f"aspect:{key}", aspect.terms)
+        # labels formatted once here, not on every message
+        self._emergencies = [(e.numbers, f"emergency:{name}", f"emergency:{name}:unless")
+                             for name, e in data.emergencies.items()]
+        for (_, label, unless), e in zip(self._emergencies, data.emergencies.values(),
+                                         strict=True):
+            self._index.add(label, [*e.zh, *e.en])
+            self._index.add(unless, e.unless)
+        self._aspects = [(key, f"aspect:{key}") for key in data.aspects]
+        for (_, label), aspect in zip(self._aspects, data.aspects.values(), strict=True):
+            self._index.add(label, aspect.terms)
         self._index.add("generic", data.generic)
         self._index.add("opener", data.conversation.openers)
         self._index.add("reference", data.conversation.references)
@@ -68,12 +71,12 @@ class Reader:
         text = compact(normalized)
         found = self._index.scan(text)
         numbers: list[str] = []
-        for name, group in self._emergencies.items():
-            vetoes = found.get(f"emergency:{name}:unless", [])
-            if any(not overlaps(s, vetoes) for s in found.get(f"emergency:{name}", [])):
+        for group, label, unless in self._emergencies:
+            vetoes = found.get(unless, [])
+            if any(not overlaps(s, vetoes) for s in found.get(label, [])):
                 numbers += [n for n in group if n not in numbers]
         requests = self._requests.read(text, found)
-        aspects = [key for key in self._aspects if found.get(f"aspect:{key}")]
+        aspects = [key for key, label in self._aspects if found.get(label)]
         opener = [s for s in found.get("opener", []) if s[0] == 0]
         spans = [s for r in requests for s in r.spans] + found.get("generic", []) + opener
         # After "那…", naming our zone names nothing new: "那高新区的呢" asks about the same topic.

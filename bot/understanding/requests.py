@@ -23,16 +23,20 @@ class Requests:
     """Request kinds, tried in YAML order; a message may make several requests."""
 
     def __init__(self, kinds: dict[str, RequestKind], index: PhraseIndex) -> None:
-        self._kinds = kinds
-        for name, kind in kinds.items():
-            index.add(f"request:{name}", [*kind.zh, *kind.en])
-            index.add(f"request:{name}:unless", kind.unless)
+        # each kind with its two labels, formatted once rather than on every message
+        self._kinds = [(name, kind, f"request:{name}", f"request:{name}:unless")
+                       for name, kind in kinds.items()]
+        for _, kind, label, unless in self._kinds:
+            index.add(label, [*kind.zh, *kind.en])
+            index.add(unless, kind.unless)
 
     def read(self, text: str, found: dict[str, list[Span]]) -> tuple[Request, ...]:
         requests = []
-        for name, kind in self._kinds.items():
-            vetoes = found.get(f"request:{name}:unless", [])
-            spans = [s for s in found.get(f"request:{name}", []) if not overlaps(s, vetoes)]
+        for name, kind, label, unless in self._kinds:
+            if label not in found:
+                continue
+            vetoes = found.get(unless, [])
+            spans = [s for s in found[label] if not overlaps(s, vetoes)]
             if kind.whole:
                 spans = [s for s in spans if s == (0, len(text))]
             if spans:
