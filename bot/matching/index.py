@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -22,6 +23,8 @@ TYPE_WEIGHT = {CHAR: 1.0, PINYIN: 0.5, WORD: 1.0, PREFIX: 0.5}
 UNKNOWN_FACTOR = 1.0  # an unseen token counts as much as the rarest known one
 TYPO_CUTOFF = 80  # rapidfuzz ratio for an unknown English word to count as a known one
 
+
+_NOTHING: frozenset[str] = frozenset()
 
 @dataclass(frozen=True)
 class Query:
@@ -154,9 +157,9 @@ class Matcher:
         unseen = []
         for t in tokens:
             if t in weight:
-                units = covered.get(t[:2])
-                if units is not None:
-                    units.update(_units(t))
+                seen = covered.get(t[:2])
+                if seen is not None:
+                    seen.update(_units(t))
             else:
                 unseen.append(t)
         glued = {PINYIN + " ".join(pinyin_of(c) for c in t[2:]) for t in unseen
@@ -166,7 +169,7 @@ class Matcher:
             w = weight.get(t)
             if w is None:
                 units = _units(t)
-                known = covered.get(t[:2], ())
+                known: AbstractSet[str] = covered.get(t[:2], _NOTHING)
                 boundary = (len(units) == 2 and all(u in known for u in units)) or (
                     t.startswith(CHAR) and any(u in glue for u in units)) or t in glued
                 w = 0.0 if boundary else TYPE_WEIGHT[t[:2]] * self._unknown

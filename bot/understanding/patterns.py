@@ -60,7 +60,9 @@ def _latin_at(text: str, i: int) -> bool:
 def _key(literal: str) -> str:
     """What must occur in a text for `literal` to: its first word, or first two characters."""
     if _latin_at(literal, 0):
-        return _WORD.match(literal).group(0)
+        word = _WORD.match(literal)
+        assert word is not None  # a literal that starts with a Latin letter or digit
+        return word.group(0)
     return literal[:2] if len(literal) > 1 and _CJK_CHAR.match(literal[1]) else literal[:1]
 
 
