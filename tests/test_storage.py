@@ -289,6 +289,18 @@ async def test_an_unanswered_question_links_only_to_the_same_users_message(store
     assert links == {"mine": alices, "forged link": None}
 
 
+async def test_a_question_answered_again_after_a_crash_is_one_gap_not_two(store: Storage,
+                                                                          backend):
+    logged = await store.log_message(ALICE, text="签证咋办", lang="zh", kind="fallback",
+                                     intent=None, score=0.0, update_id=41)
+    again = await store.log_message(ALICE, text="签证咋办", lang="zh", kind="fallback",
+                                    intent=None, score=0.0, update_id=41)
+    assert logged == again
+    assert await store.record_unanswered(ALICE, logged, "签证咋办", "zh")
+    assert await store.record_unanswered(ALICE, again, "签证咋办", "zh")
+    assert await backend.rows("SELECT text FROM unanswered") == [("签证咋办",)]
+
+
 # -- feedback ------------------------------------------------------------------------------
 
 

@@ -167,14 +167,16 @@ class SQLStorage:
                                 lang: str) -> bool:
         """Keep a question the bot could not answer, for the admins' list of gaps.
 
-        The link to `message_id` is kept only if that message is the same user's. True when
+        The link to `message_id` is kept only if that message is the same user's; the same
+        message recorded again (answered again after a crash) stays one row. True when
         stored, so the bot only tells the user "recorded" when it was.
         """
         key = self.user_key(user_id)
         return bool(await self._run(
             "record an unanswered question",
             "INSERT INTO unanswered (user_key, message_id, at, lang, text) VALUES"
-            " (?, (SELECT id FROM messages WHERE id = ? AND user_key = ?), ?, ?, ?)",
+            " (?, (SELECT id FROM messages WHERE id = ? AND user_key = ?), ?, ?, ?)"
+            " ON CONFLICT (message_id) DO UPDATE SET at = excluded.at, text = excluded.text",
             (key, message_id, key, time.time(), lang, text)))
 
     async def add_feedback(self, user_id: int, message_id: int, value: int) -> bool:

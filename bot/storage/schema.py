@@ -108,6 +108,13 @@ MIGRATIONS: list[str] = [
     ALTER TABLE messages ADD COLUMN update_id {int};
     CREATE UNIQUE INDEX IF NOT EXISTS messages_update ON messages (update_id);
     """,
+    # 6: one gap per logged message: a question answered again after a crash (its message row
+    # kept by migration 5) does not enter the admins' list twice.
+    """
+    DELETE FROM unanswered WHERE message_id IS NOT NULL AND id NOT IN
+        (SELECT MIN(id) FROM unanswered WHERE message_id IS NOT NULL GROUP BY message_id);
+    CREATE UNIQUE INDEX IF NOT EXISTS unanswered_message ON unanswered (message_id);
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
