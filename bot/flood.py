@@ -29,11 +29,6 @@ class Rules:
     burst: int = 8
     refill: float = 3.0  # seconds per token
 
-    @property
-    def full_after(self) -> float:
-        """Seconds after which any bucket is full again (its row can then be forgotten)."""
-        return self.burst * self.refill
-
 
 @dataclass(frozen=True)
 class Bucket:

@@ -115,19 +115,6 @@ class Engine:
                        self.compose, self._covers_place)
         return d.localize(reply, display)
 
-    def suggest(self, text: str, lang: str | None = None, limit: int = 5) -> list[Reply]:
-        """Answers of the few best topics (inline mode), never below the clarify threshold."""
-        reading = self.read(text, max(limit, RANKED))
-        place = reading.understood.place
-        if (not reading.ranked or not is_lang(reading.language)  # ranked only if it is one
-                or (place and not self._covers_place(reading, place))):
-            return []
-        d = self.displays
-        display = lang if d.known(lang) else d.for_message(reading.language, reading.traditional,
-                                                           None)
-        return [d.localize(self.compose.answer(c.intent, c.score, d.content(display)), display)
-                for c in reading.ranked[:limit] if c.score >= self.kb.matching.clarify_threshold]
-
     def answer(self, intent_id: str, lang: str) -> Reply | None:
         """The answer of a known intent (menus, deep links, clarify buttons)."""
         if intent_id not in self.kb.answers:
