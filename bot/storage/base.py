@@ -82,6 +82,13 @@ async def same_secret(tx: Transaction, secret: str) -> bool:
     return bool(rows) and rows[0][0] == secret_check(secret)
 
 
+def report_secret(changed: bool) -> None:
+    """Said once at open: rows keyed under another secret can no longer be found by user."""
+    if changed:
+        log.error("storage: the pseudonym secret is not the one this database was written "
+                  "with (USER_HASH_SECRET changed?): earlier rows cannot be found by user")
+
+
 class SQLStorage:
     """The bot's database; a backend subclass opens it (see bot/storage/__init__.py)."""
 

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 import asyncpg
 
-from .base import SECRET_KEY, SQLStorage, same_secret
+from .base import SECRET_KEY, SQLStorage, report_secret, same_secret
 from .records import StorageError
 from .schema import MIGRATIONS, POSTGRES, SCHEMA_VERSION, Dialect
 
@@ -121,9 +121,7 @@ class PostgresStorage(SQLStorage):
         except BaseException:
             await pool.close()
             raise
-        if changed:
-            log.error("storage: the pseudonym secret is not the one this database was written "
-                      "with (USER_HASH_SECRET changed?): earlier rows cannot be found by user")
+        report_secret(changed)
         return cls(pool, key, url, changed)
 
     async def close(self) -> None:

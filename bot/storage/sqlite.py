@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 
 import aiosqlite
 
-from .base import SECRET_KEY, SQLStorage, same_secret
+from .base import SECRET_KEY, SQLStorage, report_secret, same_secret
 from .records import StorageError
 from .schema import MIGRATIONS, SCHEMA_VERSION, SQLITE, Dialect
 
@@ -90,9 +90,7 @@ class SQLiteStorage(SQLStorage):
         except BaseException:
             await db.close()
             raise
-        if changed:
-            log.error("storage: the pseudonym secret is not the one this database was written "
-                      "with (USER_HASH_SECRET changed?): earlier rows cannot be found by user")
+        report_secret(changed)
         return cls(db, key, path, changed)
 
     async def close(self) -> None:
