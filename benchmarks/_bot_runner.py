@@ -1,7 +1,7 @@
 """`policybot run` as bench_e2e.py starts it: the real bot process, optionally without limits.
 
 --no-limiter: this process only, nothing in bot/ changed: PTB's AIORateLimiter is replaced by
-no limiter (Application.builder().rate_limiter(None)) and the per-user FloodGate gets a bucket
+no limiter (Application.builder().rate_limiter(None)) and per-user flood control gets a bucket
 nobody empties. The bot has no switch for either (see bench_e2e.py's report).
 SIGUSR1 starts cProfile (main thread: the event loop, PTB, httpx, the engine), SIGUSR2 stops it
 and writes the stats to --profile.
@@ -27,7 +27,7 @@ def main() -> int:
         from bot.telegram_ui import application
 
         application.AIORateLimiter = lambda **kw: None
-        flood.FloodGate.__init__.__defaults__ = (10**9, 3.0)
+        flood.Rules.__init__.__defaults__ = (10**9, 3.0)  # a bucket nobody empties
     profiler = cProfile.Profile()
 
     def start(*_: object) -> None:

@@ -1,6 +1,6 @@
 """End to end: the real bot process (python-telegram-bot, httpx, SQLite) against the fake Bot API.
 
-For each setting — limits on (as shipped: PTB's AIORateLimiter and the per-user FloodGate) and
+For each setting — limits on (as shipped: PTB's AIORateLimiter and per-user flood control) and
 limits off (patched in the bot process by benchmarks/_bot_runner.py: the bot has no switch) —
 it measures:
   * reply latency, one message at a time (a new user each): Bot API sendMessage arrival minus
@@ -299,7 +299,7 @@ def main() -> None:
               f"| {b['cpu_ms_per_update']:.1f} ms | {b['fake_cpu_ms_per_update']:.1f} ms |")
     on = results[True]
     print(f"\nlimits on, one user sending 20 messages at once: {on['flood']} sendMessage calls "
-          "(the FloodGate answers 8 and says once when to come back)")
+          "(flood control answers 8 and says once when to come back)")
     off = results[False]
     split, total = off["split"]
     p = off["profiled"]
