@@ -18,6 +18,7 @@ from ..matching.language import detect_language
 from ..matching.normalize import is_traditional, normalize, term_prefix
 from ..understanding import Reader
 from ..understanding.patterns import compact
+from ..understanding.reader import story_part
 from .compose import Composer
 from .conversation import Conversation, in_context
 from .decide import Reading, decide
@@ -69,7 +70,8 @@ class Engine:
         language = detect_language(normalized)
         if language not in ("zh", "en"):
             return Reading(normalized, language, [])
-        understood = self.reader.read(plain)
+        story = story_part(raw)
+        understood = self.reader.read(plain, normalize(story) if story else "")
         # Where the asker comes from is not what they ask about: rank without it.
         asked = normalized
         for place in understood.origins:

@@ -277,6 +277,9 @@ class RequestKind(_Model):
         default_factory=list, description="Phrases that veto a match they overlap"
     )
     whole: bool = Field(default=False, description="Only a whole message counts (\"ok\")")
+    asked_only: bool = Field(
+        default=False, description="Counts only in what is asked, not in a story told before "
+        "the question (\"I paid 2000 rmb for my licence. Is there a one-stop office?\")")
     reason: LangText | None = Field(
         default=None, description="decline: what the bot cannot do or tell, and why"
     )

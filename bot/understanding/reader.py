@@ -16,6 +16,30 @@ if TYPE_CHECKING:
     from ..knowledge.schema import UnderstandingFile
 
 _UNITS = re.compile(f"[{CJK}]|[a-z0-9]+")
+# the end of a sentence that is not a question; an English full stop only before a space
+_STATEMENT_END = re.compile(r"[。！!；;\n]|\.(?=\s)")
+
+
+def story_part(raw: str) -> str:
+    """The story told before the question: the sentences before the one holding the first
+    question mark ("I paid 2000 rmb for my licence. Is there a one-stop office?"). Empty when
+    there is no question mark, nothing before its sentence, or a question too short to stand
+    on its own: in "They say rents will rise next year. True?" the story is what is asked."""
+    mark = min((i for i in (raw.find("?"), raw.find("？")) if i >= 0), default=-1)
+    if mark < 0:
+        return ""
+    ends = [m.end() for m in _STATEMENT_END.finditer(raw, 0, mark)]
+    if not ends or _length(raw[ends[-1]:].lower()) < STORY_QUESTION:
+        return ""
+    return raw[:ends[-1]]
+
+
+STORY_QUESTION = 8  # a question after a story this long (see `_length`) asks on its own
+
+
+def _length(text: str) -> int:
+    """Chinese characters, and English words counted twice."""
+    return sum(1 if _CJK.match(w) else 2 for w in _UNITS.findall(text))
 _CJK = re.compile(f"[{CJK}]")
 
 
@@ -67,7 +91,8 @@ class Reader:
         self._index.add("addressing", data.conversation.addressing)
         self._content_of = content_of
 
-    def read(self, normalized: str) -> Understanding:
+    def read(self, normalized: str, story: str = "") -> Understanding:
+        """`story`: the normalised story told before the question (see `story_part`)."""
         text = compact(normalized)
         found = self._index.scan(text)
         numbers: list[str] = []
@@ -75,7 +100,7 @@ class Reader:
             vetoes = found.get(unless, [])
             if any(not overlaps(s, vetoes) for s in found.get(label, [])):
                 numbers += [n for n in group if n not in numbers]
-        requests = self._requests.read(text, found)
+        requests = self._requests.read(text, found, len(compact(story)))
         aspects = [key for key, label in self._aspects if found.get(label)]
         opener = [s for s in found.get("opener", []) if s[0] == 0]
         spans = [s for r in requests for s in r.spans] + found.get("generic", []) + opener
@@ -95,7 +120,7 @@ class Reader:
                 any(r.follow_up for r in requests) or aspects or opener),
             refers=bool(found.get("reference")),
             to_bot=bool(found.get("addressing")),
-            length=sum(1 if _CJK.match(w) else 2 for w in _UNITS.findall(text)),
+            length=_length(text),
         )
 
 

@@ -30,7 +30,10 @@ class Requests:
             index.add(label, [*kind.zh, *kind.en])
             index.add(unless, kind.unless)
 
-    def read(self, text: str, found: dict[str, list[Span]]) -> tuple[Request, ...]:
+    def read(self, text: str, found: dict[str, list[Span]], story: int = 0,
+             ) -> tuple[Request, ...]:
+        """`story`: how much of `text` is a story told before the question (see
+        `reader.story_length`); `asked_only` kinds found only there do not count."""
         requests = []
         for name, kind, label, unless in self._kinds:
             if label not in found:
@@ -39,6 +42,8 @@ class Requests:
             spans = [s for s in found[label] if not overlaps(s, vetoes)]
             if kind.whole:
                 spans = [s for s in spans if s == (0, len(text))]
+            if kind.asked_only:
+                spans = [s for s in spans if s[1] > story]
             if spans:
                 requests.append(Request(name, kind.serve, kind.follow_up, tuple(sorted(spans))))
         return tuple(requests)
