@@ -31,10 +31,7 @@ def snapshot(engine: Engine) -> dict[str, list]:
     """file name → one row per question (or conversation turn), in file order."""
     out: dict[str, list] = {}
     for path in sorted(EVAL.glob("*.yaml")):
-        if evaluation.is_conversations(evaluation._read_yaml(path)):
-            outcomes = evaluation.run_conversations(engine, evaluation.load_conversations(path))
-        else:
-            outcomes = evaluation.run(engine, evaluation.load_labelled(path))
+        outcomes = evaluation.run_set(engine, path)
         out[path.name] = [[o.item.q, *_row(o.reply)] for o in outcomes]
     return out
 

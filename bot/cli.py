@@ -227,16 +227,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from . import evaluation
 
     engine = _engine(args.kb)
-    if evaluation.is_conversations(evaluation._read_yaml(Path(args.file))):
+    items, dialogues = evaluation.load_set(Path(args.file))
+    conversations = bool(dialogues)
+    if conversations:
         if args.diff or args.sweep:
             print("--diff and --sweep take labelled questions, not conversations",
                   file=sys.stderr)
             return 2
-        outcomes = evaluation.run_conversations(engine, evaluation.load_conversations(args.file))
-        conversations = True
+        outcomes = evaluation.run_conversations(engine, dialogues)
     else:
-        conversations = False
-        items = evaluation.load_labelled(Path(args.file))
         if args.diff:
             changes = evaluation.diff(_engine(Path(args.diff)), engine, items)
             for c in changes:

@@ -109,25 +109,45 @@ def is_conversations(data: object) -> TypeGuard[list[dict[str, Any]]]:
         isinstance(row, dict) and "turns" in row for row in data)
 
 
-def load_labelled(path: Path) -> list[Labelled]:
+def load_set(path: Path) -> tuple[list[Labelled], list[Dialogue]]:
+    """A labelled file, read once: its questions, or its conversations (the other is empty)."""
     data = _read_yaml(path)
-    if not isinstance(data, list) or is_conversations(data):
-        raise _problem(Path(path), "expected a list of {q, expect}")
-    return [parse_item(row, Path(path)) for row in data]
+    if is_conversations(data):
+        return [], _dialogues(data, Path(path))
+    return _questions(data, Path(path)), []
+
+
+def run_set(engine: Engine, path: Path) -> list[Outcome]:
+    """Every reply to a labelled file: questions one by one, conversations turn by turn."""
+    items, dialogues = load_set(path)
+    return run_conversations(engine, dialogues) if dialogues else run(engine, items)
+
+
+def load_labelled(path: Path) -> list[Labelled]:
+    return _questions(_read_yaml(path), Path(path))
 
 
 def load_conversations(path: Path) -> list[Dialogue]:
     """[{id, turns: [{q, expect, reply?, number?, turn}]}]: `turn` becomes the category."""
-    data = _read_yaml(path)
+    return _dialogues(_read_yaml(path), Path(path))
+
+
+def _questions(data: object, path: Path) -> list[Labelled]:
+    if not isinstance(data, list) or is_conversations(data):
+        raise _problem(path, "expected a list of {q, expect}")
+    return [parse_item(row, path) for row in data]
+
+
+def _dialogues(data: object, path: Path) -> list[Dialogue]:
     if not is_conversations(data):
-        raise _problem(Path(path), "expected a list of {id, turns: [...]}")
+        raise _problem(path, "expected a list of {id, turns: [...]}")
     dialogues = []
     for row in data:
         turns = row["turns"]
         if not isinstance(turns, list) or not turns:
-            raise _problem(Path(path), f"conversation {row.get('id')!r} has no turns")
+            raise _problem(path, f"conversation {row.get('id')!r} has no turns")
         dialogues.append([parse_item({**t, "cat": t.get("turn")} if isinstance(t, dict) else t,
-                                     Path(path)) for t in turns])
+                                     path) for t in turns])
     return dialogues
 
 

@@ -42,19 +42,12 @@ CORE = ("talent", "housing", "education", "business")
 CORE_FLOOR = {"dev": 85.0, "test": 75.0}  # per core area, answered right (~25 questions each)
 
 
-def _outcomes(name: str, engine) -> list[evaluation.Outcome]:
-    path = EVAL / f"{name}.yaml"
-    if name in CONVERSATIONS:
-        return evaluation.run_conversations(engine, evaluation.load_conversations(path))
-    return evaluation.run(engine, evaluation.load_labelled(path))
-
-
 _REPORTS: dict[str, dict] = {}
 
 
 def report(name: str, engine) -> dict:
     if name not in _REPORTS:
-        _REPORTS[name] = evaluation.report(_outcomes(name, engine))
+        _REPORTS[name] = evaluation.report(evaluation.run_set(engine, EVAL / f"{name}.yaml"))
     return _REPORTS[name]
 
 

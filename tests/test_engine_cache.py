@@ -26,8 +26,9 @@ def _conversations(engine: Engine) -> dict[str, list]:
     """Every reply to every conversation of tests/data/eval, turn by turn."""
     out = {}
     for path in sorted(EVAL.glob("*.yaml")):
-        if evaluation.is_conversations(evaluation._read_yaml(path)):
-            outcomes = evaluation.run_conversations(engine, evaluation.load_conversations(path))
+        _, dialogues = evaluation.load_set(path)
+        if dialogues:
+            outcomes = evaluation.run_conversations(engine, dialogues)
             out[path.name] = [(o.item.q, o.reply) for o in outcomes]
     return out
 
@@ -38,8 +39,7 @@ def _no_build(root: Path) -> Engine:
 
 def _questions() -> list[str]:
     return [item.q for path in sorted(EVAL.glob("*.yaml"))
-            if not evaluation.is_conversations(evaluation._read_yaml(path))
-            for item in evaluation.load_labelled(path)]
+            for item in evaluation.load_set(path)[0]]
 
 
 @pytest.fixture(scope="module")
