@@ -28,12 +28,15 @@ class BadArguments(ValueError):
     """The command's arguments are not a number of days."""
 
 
+MAX_DAYS = 3650  # the longest report period (content/messages.yaml says so in its usage lines)
+
+
 def _days(context: Context, default: int | None) -> int | None:
     """The optional [days] argument; BadArguments when it is not a number of days."""
     args = context.args or []
     if not args:
         return default
-    if len(args) == 1 and args[0].isascii() and args[0].isdigit() and 0 < int(args[0]) <= 3650:
+    if len(args) == 1 and args[0].isascii() and args[0].isdigit() and 0 < int(args[0]) <= MAX_DAYS:
         return int(args[0])
     raise BadArguments(args[0])
 
@@ -117,7 +120,7 @@ async def export_command(update: Update, context: Context) -> None:
     """Unanswered questions and feedback as CSV documents (spreadsheet-safe)."""
     svc, chat_id = context.svc, chat_of(update).id
     try:
-        days = _days(context, 3650) or 3650
+        days = _days(context, MAX_DAYS) or MAX_DAYS
     except BadArguments:
         await say(update, context, "admin_days_usage", command="export")
         return
