@@ -37,14 +37,30 @@ _PACKAGE = Path(__file__).resolve().parent
 _LIBRARIES = ("pypinyin", "opencc", "rapidfuzz")  # whose output a cached engine holds
 
 
+def content_digest(root: Path) -> str:
+    """A hash of the knowledge-base files' names and contents: the same edit has the same
+    digest on every machine (modification times differ between machines, contents do not)."""
+    h = hashlib.sha256()
+    _hash_files(h, [(p.relative_to(root).as_posix(), p) for folder in ("intents", "content")
+                    for p in (Path(root) / folder).rglob("*") if p.is_file()])
+    return h.hexdigest()
+
+
 def fingerprint(root: Path) -> str:
     """A hash of everything an engine is built from: the knowledge-base files, the bot's
     code, the Python running it and the libraries whose results it stores."""
     h = hashlib.sha256(f"{FORMAT}\0{sys.version}\0{Path(root).resolve()}\0".encode())
-    files = [(p.relative_to(_PACKAGE).as_posix(), p) for p in _PACKAGE.rglob("*.py")]
-    for folder in ("intents", "content"):
-        files += [(f"kb/{p.relative_to(root).as_posix()}", p)
-                  for p in (Path(root) / folder).rglob("*") if p.is_file()]
+    h.update(content_digest(root).encode())
+    _hash_files(h, [(p.relative_to(_PACKAGE).as_posix(), p) for p in _PACKAGE.rglob("*.py")])
+    for library in _LIBRARIES:
+        spec = find_spec(library)
+        origin = spec.origin if spec is not None else None
+        stamp = os.stat(origin).st_mtime_ns if origin else 0
+        h.update(f"{library}\0{origin}\0{stamp}\0".encode())
+    return h.hexdigest()
+
+
+def _hash_files(h: hashlib._Hash, files: list[tuple[str, Path]]) -> None:
     for name, path in sorted(files):
         try:
             data = path.read_bytes()
@@ -52,12 +68,6 @@ def fingerprint(root: Path) -> str:
             continue
         h.update(f"{name}\0{len(data)}\0".encode())
         h.update(data)
-    for library in _LIBRARIES:
-        spec = find_spec(library)
-        origin = spec.origin if spec is not None else None
-        stamp = os.stat(origin).st_mtime_ns if origin else 0
-        h.update(f"{library}\0{origin}\0{stamp}\0".encode())
-    return h.hexdigest()
 
 
 def build_engine(root: Path) -> Engine:

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import hashlib
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .cache import load_engine, rebuild
+from .cache import content_digest, load_engine, rebuild
 from .config import Settings
 from .engine import Engine
 from .flood import Check, Rules
@@ -99,7 +98,7 @@ class Services:
     async def kb_version(self) -> str:
         """A digest of the knowledge-base files: the same edit has the same version on every
         instance (modification times differ between machines, contents do not)."""
-        return await asyncio.to_thread(_digest, self.settings.kb_root)
+        return await asyncio.to_thread(content_digest, self.settings.kb_root)
 
     async def changed_on_disk(self) -> bool:
         return await asyncio.to_thread(_snapshot, self.settings.kb_root) != self._seen
@@ -113,15 +112,3 @@ def _freeze() -> None:
     gc.unfreeze()
     gc.collect()
     gc.freeze()
-
-
-def _digest(root: Path) -> str:
-    digest = hashlib.sha256()
-    for name in sorted(_snapshot(root)):
-        path = Path(name)
-        try:
-            content = path.read_bytes()
-        except OSError:  # vanished since the scan: as if it had never been there
-            continue
-        digest.update(str(path.relative_to(root)).encode() + b"\0" + content + b"\0")
-    return digest.hexdigest()
