@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from .knowledge.base import KnowledgeBase, Location
-from .knowledge.checks import _phrases, _problem
+from .knowledge.checks import kb_phrases, located
 from .knowledge.errors import ContentError, Problem
 from .knowledge.loader import load_knowledge_base
 from .knowledge.records import LANGS
@@ -36,11 +36,11 @@ def examples_do_not_collide(kb: KnowledgeBase) -> Iterator[Problem]:
 
 
 def phrases_are_usable(kb: KnowledgeBase) -> Iterator[Problem]:
-    for key, phrase, slotted in _phrases(kb):
+    for key, phrase, slotted in kb_phrases(kb):
         try:
             phrase_regex(phrase, slots={"place": "x"} if slotted else None)
         except PatternError as exc:
-            yield _problem(kb, "phrase", key, str(exc),
+            yield located(kb, "phrase", key, str(exc),
                            "write words; … is a gap, (a|b) alternatives, {place} a place")
 
 
@@ -57,7 +57,7 @@ def silent_on_is_true(kb: KnowledgeBase) -> Iterator[Problem]:
         for key in (k for k in answer.silent_on if k in found):
             hits = [said[a:b] for a, b in found[key]]
             if hits:
-                yield _problem(kb, "answer", aid, f"{aid} lists {key} in silent_on but mentions "
+                yield located(kb, "answer", aid, f"{aid} lists {key} in silent_on but mentions "
                                f"{hits[0]!r}", f"remove {key} from silent_on", severity="warning",
                                field="silent_on")
 

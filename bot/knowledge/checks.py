@@ -48,25 +48,26 @@ _PLACEHOLDERS = {
 }
 
 
-def _problem(kb: KnowledgeBase, kind: str, key: str, message: str, fix: str = "",
-             severity: str = "error", field: str | None = None) -> Problem:
+def located(kb: KnowledgeBase, kind: str, key: str, message: str, fix: str = "",
+            severity: str = "error", field: str | None = None) -> Problem:
+    """A problem at the line of `kind` `key` (its `field`'s own line when known)."""
     where = kb.locate(kind, key, field)
     return Problem(where.file, where.line, message, fix, severity)
 
 
 def every_intent_has_an_answer(kb: KnowledgeBase) -> Iterator[Problem]:
     for iid in kb.intents.keys() - kb.answers.keys():
-        yield _problem(kb, "intent", iid, f"intent {iid} has no answer",
+        yield located(kb, "intent", iid, f"intent {iid} has no answer",
                        f"add an entry with id: {iid} under content/answers/")
     for aid in kb.answers.keys() - kb.intents.keys():
-        yield _problem(kb, "answer", aid, f"answer {aid} has no intent",
+        yield located(kb, "answer", aid, f"answer {aid} has no intent",
                        f"add intent {aid} under intents/, or fix the id")
 
 
 def areas_are_known(kb: KnowledgeBase) -> Iterator[Problem]:
     for iid in kb.intents:
         if iid.split(".", 1)[0] not in kb.areas:
-            yield _problem(kb, "intent", iid, f"area of {iid} is not in content/topics.yaml",
+            yield located(kb, "intent", iid, f"area of {iid} is not in content/topics.yaml",
                            "use a known area as the first part of the id, or add the area")
 
 
@@ -81,11 +82,11 @@ def plan_passages_exist(kb: KnowledgeBase) -> Iterator[Problem]:
     for aid, answer in kb.answers.items():
         if answer.plan is None:
             if not aid.startswith(META + "."):
-                yield _problem(kb, "answer", aid, f"{aid} names no plan passage",
+                yield located(kb, "answer", aid, f"{aid} names no plan passage",
                                "add plan: with a phrase copied from content/plan.zh.txt",
                                field="plan")
         elif answer.plan not in kb.plan:
-            yield _problem(kb, "answer", aid, f"{aid}: plan passage “{answer.plan}” is not in "
+            yield located(kb, "answer", aid, f"{aid}: plan passage “{answer.plan}” is not in "
                            "the plan", "copy the phrase exactly from content/plan.zh.txt",
                            field="plan")
 
@@ -94,15 +95,15 @@ def references_are_known(kb: KnowledgeBase) -> Iterator[Problem]:
     for aid, answer in kb.answers.items():
         for key in answer.links:
             if key not in kb.links:
-                yield _problem(kb, "answer", aid, f"{aid}: unknown link key {key!r}",
+                yield located(kb, "answer", aid, f"{aid}: unknown link key {key!r}",
                                "use a key of content/links.yaml", field="links")
         for fid in answer.follow_ups:
             if fid not in kb.intents or fid == aid:
-                yield _problem(kb, "answer", aid, f"{aid}: follow-up {fid!r} is not another "
+                yield located(kb, "answer", aid, f"{aid}: follow-up {fid!r} is not another "
                                "known intent", "use the id of another intent", field="follow_ups")
         for fact in answer.facts:
             if fact not in kb.facts:
-                yield _problem(kb, "answer", aid, f"{aid}: unknown fact {fact!r}",
+                yield located(kb, "answer", aid, f"{aid}: unknown fact {fact!r}",
                                "use an id of content/facts.yaml", field="facts")
 
 
@@ -111,7 +112,7 @@ def facts_are_attributed(kb: KnowledgeBase) -> Iterator[Problem]:
         if answer.facts:
             for lang in LANGS:
                 if _FACT_MARK[lang] not in answer.answer.get(lang).lower():
-                    yield _problem(kb, "answer", aid, f"{aid} ({lang}) uses a fact without "
+                    yield located(kb, "answer", aid, f"{aid} ({lang}) uses a fact without "
                                    "saying where it comes from",
                                    f"say “{_FACT_MARK[lang]}” where the fact is used",
                                    field="answer")
@@ -121,7 +122,7 @@ def no_urls_in_text(kb: KnowledgeBase) -> Iterator[Problem]:
     for aid, answer in kb.answers.items():
         for lang in LANGS:
             if _URL.search(answer.answer.get(lang)):
-                yield _problem(kb, "answer", aid, f"{aid} ({lang}) has a URL in its text",
+                yield located(kb, "answer", aid, f"{aid} ({lang}) has a URL in its text",
                                "remove it and add the link's key under links:", field="answer")
 
 
@@ -137,7 +138,7 @@ def numbers_are_sourced(kb: KnowledgeBase) -> Iterator[Problem]:
         for lang in LANGS:
             for number in _NUMBER.findall(answer.answer.get(lang)):
                 if number not in known:
-                    yield _problem(kb, "answer", aid, f"{aid} ({lang}): the number {number} is "
+                    yield located(kb, "answer", aid, f"{aid} ({lang}): the number {number} is "
                                    "not in the plan, the facts or the link registry",
                                    "remove it: amounts, dates and phone numbers are never invented",
                                    field="answer")
@@ -149,7 +150,7 @@ def languages_agree(kb: KnowledgeBase) -> Iterator[Problem]:
         zh = set(_NUMBER.findall(answer.answer.zh))
         en = set(_NUMBER.findall(answer.answer.en))
         if zh != en:
-            yield _problem(kb, "answer", aid, f"{aid}: the zh and en answers give different "
+            yield located(kb, "answer", aid, f"{aid}: the zh and en answers give different "
                            f"figures (zh only: {sorted(zh - en)}, en only: {sorted(en - zh)})",
                            "make both languages say the same thing", severity="warning",
                            field="answer")
@@ -164,7 +165,7 @@ def every_language_is_present(kb: KnowledgeBase) -> Iterator[Problem]:
         for lang in LANGS:
             n = len(getattr(intent.examples, lang))
             if n < minimum[lang]:
-                yield _problem(kb, "intent", iid, f"{iid} has {n} {lang} examples "
+                yield located(kb, "intent", iid, f"{iid} has {n} {lang} examples "
                                f"(at least {minimum[lang]} expected)",
                                "add examples the way people type", severity="warning",
                                field="examples")
@@ -176,7 +177,7 @@ def synonyms_agree(kb: KnowledgeBase) -> Iterator[Problem]:
         for variant, canonical in intent.synonyms.items():
             first = seen.setdefault(variant, (canonical, iid))
             if first[0] != canonical:
-                yield _problem(kb, "intent", iid, f"synonym {variant!r} means {canonical!r} "
+                yield located(kb, "intent", iid, f"synonym {variant!r} means {canonical!r} "
                                f"here but {first[0]!r} in {first[1]}", "use one meaning",
                                field="synonyms")
 
@@ -192,7 +193,7 @@ def messages_have_their_placeholders(kb: KnowledgeBase) -> Iterator[Problem]:
                               f"use only {sorted(allowed)}; write {{{{ }}}} for a literal brace")
 
 
-def _phrases(kb: KnowledgeBase) -> Iterator[tuple[str, str, bool]]:
+def kb_phrases(kb: KnowledgeBase) -> Iterator[tuple[str, str, bool]]:
     """(location key, phrase, takes {place}) for every phrase of understanding.yaml."""
     u = kb.understanding
     groups: list[tuple[str, object, tuple[str, ...]]] = [
@@ -259,12 +260,12 @@ def silent_on_and_covers_are_known(kb: KnowledgeBase) -> Iterator[Problem]:
     for aid, answer in kb.answers.items():
         for key in answer.silent_on:
             if key not in aspects:
-                yield _problem(kb, "answer", aid, f"{aid}: unknown aspect {key!r} in silent_on",
+                yield located(kb, "answer", aid, f"{aid}: unknown aspect {key!r} in silent_on",
                                "use a key of aspects: in content/understanding.yaml",
                                field="silent_on")
         for key in answer.covers:
             if key not in requests or requests[key].serve != "answer":
-                yield _problem(kb, "answer", aid, f"{aid}: {key!r} in covers is not a request "
+                yield located(kb, "answer", aid, f"{aid}: {key!r} in covers is not a request "
                                "kind the answer can serve", "use a `serve: answer` key of "
                                "requests: in content/understanding.yaml", field="covers")
 
@@ -281,7 +282,7 @@ def answers_are_short(kb: KnowledgeBase) -> Iterator[Problem]:
         for lang in LANGS:
             if size[lang] > MAX_ANSWER[lang]:
                 unit = "characters" if lang == "zh" else "words"
-                yield _problem(kb, "answer", aid, f"{aid} ({lang}) is {size[lang]} {unit} long",
+                yield located(kb, "answer", aid, f"{aid} ({lang}) is {size[lang]} {unit} long",
                                f"keep it under {MAX_ANSWER[lang]} {unit}", severity="warning",
                                field="answer")
 
