@@ -9,8 +9,6 @@ import csv
 import datetime as dt
 import io
 import logging
-import os
-import stat
 
 import httpx
 import pytest
@@ -28,7 +26,7 @@ from bot import reports
 from bot.engine.decide import Reading, decide
 from bot.flood import Bucket, Check, Rules, Verdict, take
 from bot.matching.index import Candidate
-from bot.storage import UnansweredRow, open_storage, secret_path
+from bot.storage import UnansweredRow
 from bot.telegram_ui import buttons as b
 from bot.telegram_ui.delivery import deliver
 
@@ -224,14 +222,7 @@ async def test_delivery_gives_up_after_its_attempts_and_says_so(caplog):
     assert len(telegram.calls) == 4 and "giving up after 4 attempts" in caplog.text
 
 
-# -- what is stored and exported -------------------------------------------------------------
-
-
-async def test_the_generated_pseudonym_secret_is_a_file_only_its_owner_can_read(tmp_path):
-    store = await open_storage(tmp_path / "bot.sqlite3")
-    await store.close()
-    mode = stat.S_IMODE(os.stat(secret_path(tmp_path / "bot.sqlite3")).st_mode)
-    assert mode == 0o600
+# -- what is exported -------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("typed", ["=HYPERLINK(\"http://x\")", "+1+1", "-2+3", "@SUM(A1)",
