@@ -88,7 +88,11 @@ def in_context(base: Reply, reading: Reading, topic: str, affinity: float, compo
         # "有啥用", "多久更新一次" after a topic: about the topic, unless they speak to the bot
         about_topic = (is_meta(base.intent) and not base.small_talk and short
                        and not u.to_bot)
-        if base.intent == topic or taken_over or about_topic:
+        # "need to have 社保 first?" after talent apartments: a short question with no opener
+        # that the topic in context explains a little, and another topic only so-so, stays
+        stays = (short and not u.opener and base.score < settings.stay_score
+                 and affinity >= settings.affinity and not is_meta(base.intent))
+        if base.intent == topic or taken_over or about_topic or stays:
             return compose.answer(topic, base.score, base.lang, u.aspects, request=ask,
                                   brief=True)
         return base

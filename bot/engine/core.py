@@ -37,13 +37,22 @@ class MenuItem:
     title: str
 
 
+def _topic(kb: KnowledgeBase, intent_id: str) -> str:
+    topic = kb.topic_of(intent_id)
+    return topic.id if topic else intent_id
+
+
 class Engine:
     """Built once per knowledge base (a reload builds a new one and swaps it in)."""
 
     def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
         self.matcher = Matcher(kb)
-        self.reader = Reader(kb.understanding, self._content)
+        self.reader = Reader(
+            kb.understanding, self._content,
+            kb.request_examples,
+            [(text, _topic(kb, intent.id)) for intent in kb.intents.values()
+             for text in (*intent.examples.zh, *intent.examples.en)])
         self.compose = Composer(kb)
         self.displays = Displays(kb)
         self.context_seconds = kb.understanding.conversation.expire_minutes * 60.0

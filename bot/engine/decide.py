@@ -60,7 +60,7 @@ def decide(reading: Reading, lang: Lang, settings: MatchingFile, compose: Compos
     if decline is not None:
         named = top.score >= settings.decline_topic_threshold and not is_meta(top.intent)
         otherwise = compose.kb.understanding.requests[decline.kind].otherwise
-        if not named and otherwise:
+        if not named and otherwise and not decline.learnt:
             return compose.answer(otherwise, top.score, lang)
         return compose.decline(decline.kind, top.intent if named else None, top.score, lang)
     if understood.fragment:

@@ -48,6 +48,7 @@ class KnowledgeBase:
     messages: Messages
     matching: MatchingFile
     understanding: UnderstandingFile
+    request_examples: list[tuple[str, str, str]]  # message, request kind or none, topic
     emergency_numbers: dict[str, EmergencyNumber]
     languages: dict[str, Language]
     default_language: str

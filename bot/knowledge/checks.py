@@ -246,6 +246,20 @@ def requests_have_their_texts(kb: KnowledgeBase) -> Iterator[Problem]:
                                   f"{sorted(bad)}", f"use only {sorted(allowed) or 'none'}")
 
 
+def request_examples_are_labelled(kb: KnowledgeBase) -> Iterator[Problem]:
+    """Each labelled message names a request kind no answer serves (or none), and a topic."""
+    kinds = sorted(name for name, kind in kb.understanding.requests.items()
+                   if kind.serve == "decline")
+    for i, (q, kind, topic) in enumerate(kb.request_examples):
+        if kind != "none" and kind not in kinds:
+            yield located(kb, "request_example", str(i),
+                          f"{q!r}: {kind!r} is not a request kind no answer serves",
+                          f"use none or one of {', '.join(kinds)}")
+        if topic != "none" and topic not in kb.topics and topic not in kb.intents:
+            yield located(kb, "request_example", str(i), f"{q!r}: topic {topic!r} is not known",
+                          "use a topic id of content/topics.yaml, an intent id, or none")
+
+
 def emergency_numbers_are_known(kb: KnowledgeBase) -> Iterator[Problem]:
     for name, emergency in kb.understanding.emergencies.items():
         for number in emergency.numbers:
@@ -323,6 +337,7 @@ ERROR_CHECKS: list[Callable[[KnowledgeBase], Iterator[Problem]]] = [
     answers_are_short,
     requests_have_their_texts,
     emergency_numbers_are_known,
+    request_examples_are_labelled,
     silent_on_and_covers_are_known,
     languages_are_consistent,
 ]

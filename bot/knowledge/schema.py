@@ -354,9 +354,22 @@ class ConversationSettings(_Model):
                        "(Chinese characters; English words count twice)")
     switch_score: float = Field(ge=0, le=100, description="With a reference back, another "
                                 "topic takes over only from this score")
+    stay_score: float = Field(ge=0, le=100, description="A short message with no opener that "
+                              "the topic in context scores `affinity` for stays on it when "
+                              "another topic scores below this")
     affinity: float = Field(ge=0, le=100, description="A short message with nothing else to "
                             "mark it as a follow-up is one when the topic in context scores "
                             "this much for it")
+
+
+class GuessSettings(_Model):
+    """How request kinds are learnt from content/request_examples.yaml (see `eval --sweep`)."""
+
+    min_topics: int = Field(ge=1, le=100, description="A word or character pair counts as "
+                            "part of how a request is framed when it occurs with this many "
+                            "topics; rarer ones name the topic, not the request")
+    threshold: float = Field(ge=0, le=1, description="A learnt request no answer serves counts "
+                             "from this probability up, where no phrase names one")
 
 
 class UnderstandingFile(_Model):
@@ -367,10 +380,25 @@ class UnderstandingFile(_Model):
     places: Places
     aspects: dict[str, Aspect]
     conversation: ConversationSettings
+    guess: GuessSettings
     generic: list[Pattern] = Field(
         description="Words that name no topic on their own (办理, 材料, it): a message of only "
         "these and a request is a fragment"
     )
+
+
+class RequestExample(_Model):
+    """A message labelled with the request it makes (`none`: its topic's answer serves it)."""
+
+    q: Text
+    kind: str = Field(description="A request kind of understanding.yaml, or none")
+    topic: str = Field(description="The topic id it is about, or none")
+
+
+class RequestExamplesFile(_Model):
+    """Messages the request-kind guesser learns from, written apart from the eval sets."""
+
+    examples: list[RequestExample]
 
 
 class StopWords(_Model):
@@ -413,5 +441,6 @@ FILE_MODELS: dict[str, type[BaseModel]] = {
     "messages": MessagesFile,
     "matching": MatchingFile,
     "understanding": UnderstandingFile,
+    "request_examples": RequestExamplesFile,
     "languages": LanguagesFile,
 }

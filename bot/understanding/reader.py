@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..matching.normalize import CJK
+from ..matching.normalize import CJK, normalize
+from .guess import NONE, Guess, KindGuesser
 from .patterns import PhraseIndex, Span, compact, overlaps
 from .requests import Request, Requests
 from .scope import Scope
@@ -22,12 +23,11 @@ _STATEMENT_END = re.compile(r"[。！!；;\n]|\.(?=\s)")
 
 def story_part(raw: str) -> str:
     """The story told before the question: the sentences before the one holding the first
-    question mark ("I paid 2000 rmb for my licence. Is there a one-stop office?"). Empty when
-    there is no question mark, nothing before its sentence, or a question too short to stand
-    on its own: in "They say rents will rise next year. True?" the story is what is asked."""
-    mark = min((i for i in (raw.find("?"), raw.find("？")) if i >= 0), default=-1)
-    if mark < 0:
-        return ""
+    question mark, or before the last sentence when there is none ("I paid 2000 rmb for my
+    licence. Is there a one-stop office"). Empty when nothing comes before that sentence, or
+    when the question is too short to stand on its own: in "They say rents will rise next
+    year. True?" the story is what is asked."""
+    mark = min((i for i in (raw.find("?"), raw.find("？")) if i >= 0), default=len(raw))
     ends = [m.end() for m in _STATEMENT_END.finditer(raw, 0, mark)]
     if not ends or _length(raw[ends[-1]:].lower()) < STORY_QUESTION:
         return ""
@@ -54,6 +54,7 @@ class Understanding:
     elliptical: bool = False  # names nothing of its own beyond what it asks: a follow-up
     refers: bool = False  # points back at something said before: "it", "它", "there"
     to_bot: bool = False  # speaks to the bot: "你", "you", "bot"
+    opener: bool = False  # opens as a follow-up does: "那…", "and …", "what about …"
     length: int = 0  # Chinese characters, and English words counted twice
 
     @property
@@ -70,8 +71,12 @@ class Understanding:
 class Reader:
     """Built once per knowledge base; `read` is a pure function of the normalised text."""
 
-    def __init__(self, data: UnderstandingFile,
-                 content_of: Callable[[str], list[str]]) -> None:
+    def __init__(self, data: UnderstandingFile, content_of: Callable[[str], list[str]],
+                 labelled: Iterable[tuple[str, str, str]] = (),
+                 served: Iterable[tuple[str, str]] = ()) -> None:
+        """`labelled`: (message, request kind or none, topic) to learn request kinds from;
+        `served`: (message, topic) that the topic's answer serves, unless a phrase finds a
+        request in it that no answer can serve."""
         self._index = PhraseIndex()
         self._requests = Requests(data.requests, self._index)
         self._scope = Scope(data.places, self._index)
@@ -90,6 +95,23 @@ class Reader:
         self._index.add("reference", data.conversation.references)
         self._index.add("addressing", data.conversation.addressing)
         self._content_of = content_of
+        self._settings = data.guess
+        self._declines = {name for name, kind in data.requests.items() if kind.serve == "decline"}
+        self._guesser = KindGuesser(
+            [*((_asked(text), kind, topic) for text, kind, topic in labelled),
+             *((_asked(text), NONE, topic) for text, topic in served
+               if self._serves(_asked(text)))],
+            data.guess.min_topics)
+
+    def guess(self, text: str) -> Guess:
+        """The learnt request kind of a compacted question, and how likely one is made."""
+        return self._guesser.guess(text)
+
+    def _serves(self, normalized: str) -> bool:
+        """Whether no phrase finds a request in it that no answer can serve."""
+        text = compact(normalized)
+        return not any(r.serve == "decline"
+                       for r in self._requests.read(text, self._index.scan(text)))
 
     def read(self, normalized: str, story: str = "") -> Understanding:
         """`story`: the normalised story told before the question (see `story_part`)."""
@@ -100,9 +122,15 @@ class Reader:
             vetoes = found.get(unless, [])
             if any(not overlaps(s, vetoes) for s in found.get(label, [])):
                 numbers += [n for n in group if n not in numbers]
-        requests = self._requests.read(text, found, len(compact(story)))
+        told = len(compact(story))
+        requests = self._requests.read(text, found, told)
+        if not requests:  # a request a phrase names is better known than a learnt one
+            guess = self.guess(text[told:])
+            if guess.kind in self._declines and guess.probability >= self._settings.threshold:
+                requests = (*requests, Request(guess.kind, "decline", False, (), learnt=True))
         aspects = [key for key, label in self._aspects if found.get(label)]
-        opener = [s for s in found.get("opener", []) if s[0] == 0]
+        # at the start, or of the question after a story: "ok fine. what about housing?"
+        opener = [s for s in found.get("opener", []) if s[0] in (0, told, told + 1)]
         spans = [s for r in requests for s in r.spans] + found.get("generic", []) + opener
         # After "那…", naming our zone names nothing new: "那高新区的呢" asks about the same topic.
         besides = [s for a in aspects for s in found[f"aspect:{a}"]]
@@ -120,6 +148,7 @@ class Reader:
                 any(r.follow_up for r in requests) or aspects or opener),
             refers=bool(found.get("reference")),
             to_bot=bool(found.get("addressing")),
+            opener=bool(opener),
             length=_length(text),
         )
 
@@ -137,6 +166,11 @@ class Reader:
                 labels.append(label)
                 spans += where
         return sorted(set(labels)), _without(text, spans)
+
+
+def _asked(raw: str) -> str:
+    """The normalised question of a message, without the story told before it."""
+    return normalize(raw[len(story_part(raw)):])
 
 
 def _without(text: str, spans: list[Span]) -> str:

@@ -1,0 +1,131 @@
+"""Which request a message makes, learnt from labelled messages rather than listed as phrases.
+
+Phrase lists in understanding.yaml catch the wordings someone thought of; people find others
+("大概什么价位", "busy rn?"). The guesser learns from labelled messages over the *frame* of a
+message: characters, character pairs and triples, words and word pairs that occur with several
+topics (多少钱, 会不会, "for me", "right now"). Those seen with fewer topics name the topic, not
+the request, and are left out, so what is learnt about rents for one topic carries over to all.
+
+Two models, each what its job needs: whether the topic's answer can serve the message at all
+is a logistic regression (it weighs correlated n-grams properly, and the decision is the one
+that must be right); which request it is, once it is one no answer serves, is naive Bayes over
+the labelled requests alone (it only picks the reason the reply gives).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import re
+from array import array
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from itertools import pairwise
+
+from ..matching.features import stem
+from ..matching.normalize import CJK
+
+NONE = "none"  # the label of a message the topic's answer serves
+
+EPOCHS = 8  # passes over the labelled messages; more change no eval figure
+_RATE = 0.5  # AdaGrad's step
+_L2 = 1e-4
+_TOKEN = re.compile(f"[{CJK}]|[a-z]+|[0-9]+")
+_IS_CJK = re.compile(f"[{CJK}]")
+
+
+def frame_features(normalized: str) -> set[str]:
+    """Single tokens, pairs, and Chinese triples, digits folded to #: "2000块" → "#块"."""
+    tokens = [("#" if t.isdigit() else t if _IS_CJK.match(t) else stem(t))
+              for t in _TOKEN.findall(normalized)]
+    out = set(tokens)
+    out.update(f"{a} {b}" for a, b in pairwise(tokens))
+    out.update(a + b + c for a, b, c in zip(tokens, tokens[1:], tokens[2:], strict=False)
+               if _IS_CJK.match(a) and _IS_CJK.match(b) and _IS_CJK.match(c))
+    return out
+
+
+@dataclass(frozen=True)
+class Guess:
+    kind: str  # the likeliest request kind no answer serves
+    probability: float  # that the message makes a request no answer serves
+
+
+class KindGuesser:
+    """Trained once per knowledge base; `guess` is a pure function of the normalised text."""
+
+    def __init__(self, labelled: Iterable[tuple[str, str, str]], min_topics: int) -> None:
+        """`labelled`: (normalised message, request kind or NONE, topic id)."""
+        rows = [(frame_features(text), kind, topic) for text, kind, topic in labelled]
+        topics: dict[str, set[str]] = defaultdict(set)
+        for features, _, topic in rows:
+            for f in features:
+                topics[f].add(topic)
+        vocabulary = {f for f, seen in topics.items() if len(seen) >= min_topics}
+        rows = [(features & vocabulary, kind, topic) for features, kind, topic in rows]
+        weights, self._bias = _logistic([(list(f), kind != NONE) for f, kind, _ in rows])
+        self._kinds, likelihoods = _bayes([(f, kind) for f, kind, _ in rows if kind != NONE])
+        # One row per feature: its weight in the regression, then its log-likelihood in each
+        # kind (0 where it has none), as float32 in one array: a cached engine loads it at once.
+        known = sorted(weights.keys() | likelihoods.keys())
+        self._index = {f: i for i, f in enumerate(known)}
+        self._width = width = 1 + len(self._kinds)
+        self._table = array("f", bytes(4 * width * len(known)))
+        for f, i in self._index.items():
+            self._table[i * width] = weights.get(f, 0.0)
+            for k, value in enumerate(likelihoods.get(f, ())):
+                self._table[i * width + 1 + k] = value
+
+    def guess(self, normalized: str) -> Guess:
+        z, scores = self._bias, [0.0] * len(self._kinds)
+        table, width = self._table, self._width
+        for f in frame_features(normalized):
+            i = self._index.get(f)
+            if i is not None:
+                row = table[i * width:(i + 1) * width]
+                z += row[0]
+                scores = [s + w for s, w in zip(scores, row[1:], strict=True)]
+        probability = 1.0 / (1.0 + math.exp(-max(min(z, 30.0), -30.0)))
+        kind = self._kinds[scores.index(max(scores))] if self._kinds else NONE
+        return Guess(kind, probability)
+
+
+def _logistic(rows: list[tuple[list[str], bool]]) -> tuple[dict[str, float], float]:
+    """Weights by AdaGrad, the two classes weighted to count equally (the answerable messages
+    outnumber the others many times over); shuffled with a fixed seed, so a knowledge base
+    always trains to the same model."""
+    rows = list(rows)
+    positive = sum(1 for _, y in rows if y)
+    weight = (len(rows) - positive) / positive if positive else 1.0
+    w: dict[str, float] = defaultdict(float)
+    squares: dict[str, float] = defaultdict(lambda: 1e-8)
+    bias = 0.0
+    shuffle = random.Random(0).shuffle
+    for _ in range(EPOCHS):
+        shuffle(rows)
+        for features, y in rows:
+            z = bias + sum(w[f] for f in features)
+            p = 1.0 / (1.0 + math.exp(-max(min(z, 30.0), -30.0)))
+            g = (p - 1.0) * weight if y else p
+            bias -= 0.1 * _RATE * g
+            for f in features:
+                gf = g + _L2 * w[f]
+                squares[f] += gf * gf
+                w[f] -= _RATE * gf / math.sqrt(squares[f])
+    return {f: v for f, v in w.items() if v}, bias
+
+
+def _bayes(rows: list[tuple[set[str], str]]) -> tuple[list[str], dict[str, tuple[float, ...]]]:
+    """Multinomial naive Bayes with add-one smoothing, equal priors."""
+    kinds = sorted({kind for _, kind in rows})
+    counts: dict[str, dict[str, int]] = {k: defaultdict(int) for k in kinds}
+    totals = dict.fromkeys(kinds, 0)
+    vocabulary = set().union(*(f for f, _ in rows)) if rows else set()
+    for features, kind in rows:
+        for f in features:
+            counts[kind][f] += 1
+        totals[kind] += len(features)
+    size = len(vocabulary)
+    return kinds, {f: tuple(math.log((counts[k][f] + 1) / (totals[k] + size)) for k in kinds)
+                   for f in vocabulary}
