@@ -125,3 +125,32 @@ def test_a_traditional_chinese_reader_gets_traditional_chinese_for_a_message_wit
     reply, state = engine.converse("人才公寓怎麼申請", Conversation(), now=0.0)
     assert reply.display == "zh-hant"
     assert engine.converse("👍👍", state, now=10.0)[0].display == "zh-hant"
+
+
+@pytest.mark.parametrize(("first", "topic", "follow_up", "alone"), [
+    # asking more about "it" stays on it, however well the other word is matched alone
+    ("人才公寓怎么申请", "housing.talent_apartment", "do I need social insurance for it?",
+     "life.social_security"),
+    # a short question without 那 / "what about" that the topic explains a little
+    ("人才公寓怎么申请", "housing.talent_apartment", "need to have 社保 first?",
+     "life.social_security"),
+    # a term taken up from the answer just given
+    ("科技型中小企业有什么支持", "business.sme", "梯度培育是啥意思", "business.overview"),
+])
+def test_a_follow_up_naming_another_topic_word_stays_on_the_topic_in_context(
+        engine, first, topic, follow_up, alone):
+    assert engine.reply(follow_up).intent == alone
+    reply, state = engine.converse(first, Conversation(), now=0.0)
+    assert reply.intent == topic
+    assert engine.converse(follow_up, state, now=30.0)[0].intent == topic
+
+
+@pytest.mark.parametrize(("first", "next_message", "topic"), [
+    ("人才公寓怎么申请", "那社保呢", "life.social_security"),  # a switch
+    ("人才公寓怎么申请", "is there a plan to fix up old compounds?", "housing.renovation"),
+    ("科技型中小企业有什么支持", "alright. what about talent housing?",
+     "housing.talent_apartment"),
+])
+def test_a_switch_or_a_new_question_still_changes_the_topic(engine, first, next_message, topic):
+    _, state = engine.converse(first, Conversation(), now=0.0)
+    assert engine.converse(next_message, state, now=30.0)[0].intent == topic

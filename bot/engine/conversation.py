@@ -83,8 +83,11 @@ def in_context(base: Reply, reading: Reading, topic: str, affinity: float, compo
     ask = u.follow_up.kind if u.follow_up else None
     short = u.length <= settings.short
     if base.kind == "answer":
-        taken_over = (base.intent != topic and u.refers and short
-                      and base.score < settings.switch_score and not is_meta(base.intent))
+        # "do I need social insurance for it?": asking more about "it" is about the topic in
+        # context, however well social insurance alone is matched
+        taken_over = (base.intent != topic and u.refers and short and not is_meta(base.intent)
+                      and (base.score < settings.switch_score
+                           or (ask is not None and not u.opener)))
         # "有啥用", "多久更新一次" after a topic: about the topic, unless they speak to the bot
         about_topic = (is_meta(base.intent) and not base.small_talk and short
                        and not u.to_bot)

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from ..knowledge.schema import MatchingFile
 
 RANKED = 5  # intents a reading keeps: a clarify offers 3, inline mode 5
+ECHO_ZH, ECHO_EN = 3, 7  # a term taken up from the answer in context: characters, letters
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,10 @@ class Engine:
         self.context_seconds = kb.understanding.conversation.expire_minutes * 60.0
         self._places = {iid: [compact(normalize(p)) for p in intent.places]
                         for iid, intent in kb.intents.items() if intent.places}
+        # what each answer says, both languages, as a follow-up's words are compared with it
+        self._said = {iid: compact(self.matcher.rewrite(normalize(
+                          f"{a.answer.zh} {a.answer.en} {a.plan or ''}")))
+                      for iid, a in kb.answers.items()}
 
     def _content(self, text: str) -> list[str]:
         """Words that could name a topic: two Chinese characters or a real English word."""
@@ -105,6 +110,8 @@ class Engine:
         topic = conversation.topic(now, self.context_seconds)
         if topic is not None and topic in self.kb.answers:
             affinity = self.matcher.score(reading.query, topic) if reading.query else 0.0
+            if self._echoes(reading.normalized, topic):
+                affinity = max(affinity, self.kb.understanding.conversation.affinity)
             reply = self.displays.localize(
                 in_context(reply, reading, topic, affinity, self.compose,
                            self.kb.understanding.conversation), reply.display)
@@ -193,6 +200,14 @@ class Engine:
 
     def area_title(self, area: str, lang: str) -> str:
         return self.displays.text(self.kb.areas[area], lang)
+
+    def _echoes(self, normalized: str, topic: str) -> bool:
+        """Whether a message takes up a term of the answer in context ("梯度培育是啥意思"
+        after one that names 梯度培育): three Chinese characters or a long English word."""
+        said = self._said.get(topic, "")
+        zh, words = self.matcher.tokenizer.segments(normalized, strict=True)
+        return any(len(w) >= ECHO_ZH and w in said for w in zh) or any(
+            len(w) >= ECHO_EN and re.search(rf"\b{re.escape(w)}", said) for w in words)
 
     def _covers_place(self, reading: Reading, place: str) -> bool:
         """Whether the best topic is itself about a place the message names (北京中关村 in the
