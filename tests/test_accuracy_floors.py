@@ -16,24 +16,28 @@ from bot.matching.normalize import normalize
 
 EVAL = DATA / "eval"
 QUESTIONS = ("dev", "test", "asks_dev", "asks_test", "round3_dev", "round3_test", "round4_dev",
-             "round4_test")
+             "round4_test", "round5_dev", "round5_test")
 CONVERSATIONS = ("conversations_dev", "conversations_test", "conversations3_dev",
-                 "conversations3_test")
+                 "conversations3_test", "conversations5_dev", "conversations5_test")
 
 # set: (min right %, max wrong-answer rate % of all replies, min declined % where due)
 FLOORS = {
-    "dev": (95.0, 1.5, 96.0),
+    "dev": (95.0, 1.5, 97.0),
     "test": (92.0, 2.5, 94.0),
-    "asks_dev": (90.0, 0.8, 98.0),
-    "asks_test": (88.0, 4.0, 90.0),
-    "conversations_dev": (88.0, 3.0, 97.0),
-    "conversations_test": (88.0, 9.0, 85.0),
+    "asks_dev": (89.0, 0.8, 98.0),
+    "asks_test": (88.0, 3.5, 93.0),
+    "conversations_dev": (88.0, 2.5, 97.0),
+    "conversations_test": (88.0, 6.5, 88.0),
     "round3_dev": (91.0, 2.5, 97.0),
-    "round3_test": (82.0, 9.5, 78.0),
-    "conversations3_dev": (90.0, 3.0, 95.0),
-    "conversations3_test": (88.0, 8.0, 80.0),
-    "round4_dev": (94.0, 4.0, 94.0),
-    "round4_test": (74.0, 21.0, 73.0),  # held out: where the bot is weakest (see README)
+    "round3_test": (87.0, 5.0, 89.0),
+    "conversations3_dev": (93.0, 2.5, 95.0),
+    "conversations3_test": (88.0, 8.5, 85.0),
+    "round4_dev": (95.0, 3.0, 95.0),
+    "round4_test": (86.0, 8.0, 88.0),
+    "round5_dev": (88.0, 6.5, 91.0),
+    "round5_test": (79.0, 11.0, 82.0),  # held out: where the bot is weakest (see README)
+    "conversations5_dev": (91.0, 4.0, 95.0),
+    "conversations5_test": (84.0, 12.0, 55.0),
 }
 # category: min right % on both asks sets (a dozen or more questions each)
 CATEGORY_FLOORS = {"persona": 88.0, "other_place": 95.0, "instruction": 95.0, "plain": 93.0,
