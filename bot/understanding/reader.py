@@ -103,9 +103,9 @@ class Reader:
                if self._serves(_asked(text)))],
             data.guess.min_topics)
 
-    def guess(self, text: str) -> Guess:
+    def guess(self, text: str, at_least: float = 0.0) -> Guess:
         """The learnt request kind of a compacted question, and how likely one is made."""
-        return self._guesser.guess(text)
+        return self._guesser.guess(text, at_least)
 
     def _serves(self, normalized: str) -> bool:
         """Whether no phrase finds a request in it that no answer can serve."""
@@ -125,8 +125,8 @@ class Reader:
         told = len(compact(story))
         requests = self._requests.read(text, found, told)
         if not requests:  # a request a phrase names is better known than a learnt one
-            guess = self.guess(text[told:])
-            if guess.kind in self._declines and guess.probability >= self._settings.threshold:
+            guess = self.guess(text[told:], self._settings.threshold)
+            if guess.kind in self._declines:
                 requests = (*requests, Request(guess.kind, "decline", False, (), learnt=True))
         aspects = [key for key, label in self._aspects if found.get(label)]
         # at the start, or of the question after a story: "ok fine. what about housing?"
