@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from ..knowledge.schema import MatchingFile
 
 RANKED = 5  # intents a reading keeps: a clarify offers 3, inline mode 5
+SERVED = 10000  # intents' examples the request guesser learns from, at most (see _served)
 ECHO_ZH, ECHO_EN = 3, 7  # a term taken up from the answer in context: characters, letters
 
 
@@ -36,6 +37,16 @@ ECHO_ZH, ECHO_EN = 3, 7  # a term taken up from the answer in context: character
 class MenuItem:
     key: str  # an area, or the intent that opens a topic
     title: str
+
+
+def _served(kb: KnowledgeBase) -> list[tuple[str, str]]:
+    """The intents' examples the request guesser learns "the answer serves this" from: all of
+    them in the shipped knowledge base, an even share of SERVED per intent in a grown one, so
+    that building stays bounded (it trains on every one of them) as admins add topics."""
+    share = max(2, SERVED // max(len(kb.intents), 1))
+    return [(text, _topic(kb, intent.id)) for intent in kb.intents.values()
+            for lang in (intent.examples.zh, intent.examples.en)
+            for text in lang[: (share + 1) // 2]]
 
 
 def _topic(kb: KnowledgeBase, intent_id: str) -> str:
@@ -52,8 +63,7 @@ class Engine:
         self.reader = Reader(
             kb.understanding, self._content,
             kb.request_examples,
-            [(text, _topic(kb, intent.id)) for intent in kb.intents.values()
-             for text in (*intent.examples.zh, *intent.examples.en)])
+            _served(kb))
         self.compose = Composer(kb)
         self.displays = Displays(kb)
         self.context_seconds = kb.understanding.conversation.expire_minutes * 60.0

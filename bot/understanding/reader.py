@@ -99,8 +99,8 @@ class Reader:
         self._declines = {name for name, kind in data.requests.items() if kind.serve == "decline"}
         self._guesser = KindGuesser(
             [*((_asked(text), kind, topic) for text, kind, topic in labelled),
-             *((_asked(text), NONE, topic) for text, topic in served
-               if self._serves(_asked(text)))],
+             *((asked, NONE, topic) for asked, topic in
+               ((_asked(text), topic) for text, topic in served) if self._serves(asked))],
             data.guess.min_topics)
 
     def guess(self, text: str, at_least: float = 0.0) -> Guess:
