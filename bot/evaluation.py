@@ -252,3 +252,16 @@ def sweep(engine: Engine, items: list[Labelled], answers: list[float], margins: 
                         for item, reading in readings]
             rows.append({"answer_threshold": threshold, "margin": margin, **rates(outcomes)})
     return rows
+
+
+def sweep_guess(engine: Engine, items: list[Labelled], thresholds: list[float]) -> list[dict]:
+    """Figures across the probability from which a learnt request counts (the other
+    thresholds as they are): each question is read once."""
+    readings = [(item, engine.read(item.q)) for item in items]
+    rows = []
+    for threshold in thresholds:
+        settings = engine.kb.matching.model_copy(update={"guess_threshold": threshold})
+        outcomes = [Outcome(item, engine.respond(reading, settings=settings))
+                    for item, reading in readings]
+        rows.append({"guess_threshold": threshold, **rates(outcomes)})
+    return rows

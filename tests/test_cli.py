@@ -78,6 +78,15 @@ def test_eval_sweep_prints_figures_across_thresholds():
     assert lines[0].startswith("answer_threshold") and len(lines) > 10
 
 
+def test_eval_sweep_tries_the_probability_from_which_a_learnt_request_counts():
+    run = policybot("eval", "--sweep", "tests/data/eval/round5_dev.yaml")
+    table = run.stdout.split("guess_threshold", 1)[1].strip().splitlines()[1:]
+    rows = [[float(v) for v in line.split()] for line in table]
+    assert [r[0] for r in rows] == [0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99]
+    declined = [r[5] for r in rows]
+    assert declined == sorted(declined, reverse=True) and declined[0] > declined[-1]
+
+
 @pytest.mark.parametrize("entry", [["-m", "bot"], ["-m", "bot", "run"]])
 def test_run_without_a_token_starts_the_console_and_says_how_to_connect(entry):
     run = subprocess.run(

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from ..knowledge.records import Lang
 from ..matching.index import Candidate, Query
 from ..understanding import Understanding
+from ..understanding.guess import NONE
 from .compose import Composer
 from .replies import Reply
 
@@ -56,13 +57,18 @@ def decide(reading: Reading, lang: Lang, settings: MatchingFile, compose: Compos
     place = understood.place
     if place and not (top.intent and covers_place(reading, place)):
         return compose.fallback(lang, top.score, place=place)
-    decline = understood.decline
+    decline, learnt = understood.decline, understood.learnt
+    kind, otherwise = None, None
     if decline is not None:
+        kind, otherwise = decline.kind, compose.kb.understanding.requests[decline.kind].otherwise
+    elif learnt is not None and learnt.kind != NONE \
+            and learnt.probability >= settings.guess_threshold:
+        kind = learnt.kind  # a learnt guess is not sure enough to answer `otherwise` instead
+    if kind is not None:
         named = top.score >= settings.decline_topic_threshold and not is_meta(top.intent)
-        otherwise = compose.kb.understanding.requests[decline.kind].otherwise
-        if not named and otherwise and not decline.learnt:
+        if not named and otherwise:
             return compose.answer(otherwise, top.score, lang)
-        return compose.decline(decline.kind, top.intent if named else None, top.score, lang)
+        return compose.decline(kind, top.intent if named else None, top.score, lang)
     if understood.fragment:
         return compose.ask_back(understood.requests[0].kind, top.score, lang)
     if top.score < settings.clarify_threshold:

@@ -363,13 +363,12 @@ class ConversationSettings(_Model):
 
 
 class GuessSettings(_Model):
-    """How request kinds are learnt from content/request_examples.yaml (see `eval --sweep`)."""
+    """How request kinds are learnt from content/request_examples.yaml (the probability from
+    which a learnt one counts is `guess_threshold` in matching.yaml, with the other thresholds)."""
 
     min_topics: int = Field(ge=1, le=100, description="A word or character pair counts as "
                             "part of how a request is framed when it occurs with this many "
                             "topics; rarer ones name the topic, not the request")
-    threshold: float = Field(ge=0, le=1, description="A learnt request no answer serves counts "
-                             "from this probability up, where no phrase names one")
 
 
 class UnderstandingFile(_Model):
@@ -422,6 +421,10 @@ class MatchingFile(_Model):
     )
     decline_topic_threshold: float = Field(
         ge=0, le=100, description="A decline names the best topic from this score up"
+    )
+    guess_threshold: float = Field(
+        ge=0.5, le=1, description="A learnt request no answer serves (understanding.yaml, "
+        "`guess`) counts from this probability up, where no phrase names a request"
     )
     keyword_bonus: float = Field(ge=0, le=50)
     max_input_chars: int = Field(ge=20, le=5000)

@@ -83,11 +83,15 @@ class KindGuesser:
         index, table, width = self._index, self._table, self._width
         rows = [i * width for i in map(index.get, frame_features(normalized)) if i is not None]
         z = self._bias + sum(table[r] for r in rows)
-        probability = 1.0 / (1.0 + math.exp(-max(min(z, 30.0), -30.0)))
+        probability = _sigmoid(z)
         if probability < at_least or not self._kinds:
             return Guess(NONE, probability)
         scores = [sum(table[r + k] for r in rows) for k in range(1, width)]
         return Guess(self._kinds[scores.index(max(scores))], probability)
+
+
+def _sigmoid(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(min(z, 30.0), -30.0)))
 
 
 def _logistic(rows: list[tuple[list[str], bool]]) -> tuple[dict[str, float], float]:
@@ -105,7 +109,7 @@ def _logistic(rows: list[tuple[list[str], bool]]) -> tuple[dict[str, float], flo
         shuffle(rows)
         for features, y in rows:
             z = bias + sum(w[f] for f in features)
-            p = 1.0 / (1.0 + math.exp(-max(min(z, 30.0), -30.0)))
+            p = _sigmoid(z)
             g = (p - 1.0) * weight if y else p
             bias -= 0.1 * _RATE * g
             for f in features:

@@ -16,6 +16,7 @@ from .scope import Scope
 if TYPE_CHECKING:
     from ..knowledge.schema import UnderstandingFile
 
+GUESS_FLOOR = 0.5  # the learnt kind is worked out from this probability up (eval --sweep's lowest)
 _UNITS = re.compile(f"[{CJK}]|[a-z0-9]+")
 # the end of a sentence that is not a question; an English full stop only before a space
 _STATEMENT_END = re.compile(r"[。！!；;\n]|\.(?=\s)")
@@ -55,6 +56,7 @@ class Understanding:
     refers: bool = False  # points back at something said before: "it", "它", "there"
     to_bot: bool = False  # speaks to the bot: "你", "you", "bot"
     opener: bool = False  # opens as a follow-up does: "那…", "and …", "what about …"
+    learnt: Guess | None = None  # the learnt request kind, where no phrase names a request
     length: int = 0  # Chinese characters, and English words counted twice
 
     @property
@@ -95,8 +97,6 @@ class Reader:
         self._index.add("reference", data.conversation.references)
         self._index.add("addressing", data.conversation.addressing)
         self._content_of = content_of
-        self._settings = data.guess
-        self._declines = {name for name, kind in data.requests.items() if kind.serve == "decline"}
         self._guesser = KindGuesser(
             [*((_asked(text), kind, topic) for text, kind, topic in labelled),
              *((asked, NONE, topic) for asked, topic in
@@ -124,10 +124,8 @@ class Reader:
                 numbers += [n for n in group if n not in numbers]
         told = len(compact(story))
         requests = self._requests.read(text, found, told)
-        if not requests:  # a request a phrase names is better known than a learnt one
-            guess = self.guess(text[told:], self._settings.threshold)
-            if guess.kind in self._declines:
-                requests = (*requests, Request(guess.kind, "decline", False, (), learnt=True))
+        # a request a phrase names is better known than a learnt one
+        learnt = None if requests else self.guess(text[told:], GUESS_FLOOR)
         aspects = [key for key, label in self._aspects if found.get(label)]
         # at the start, or of the question after a story: "ok fine. what about housing?"
         opener = [s for s in found.get("opener", []) if s[0] in (0, told, told + 1)]
@@ -149,6 +147,7 @@ class Reader:
             refers=bool(found.get("reference")),
             to_bot=bool(found.get("addressing")),
             opener=bool(opener),
+            learnt=learnt,
             length=_length(text),
         )
 

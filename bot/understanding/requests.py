@@ -17,7 +17,6 @@ class Request:
     serve: str  # "answer" | "decline"
     follow_up: bool  # with a topic in context, a message making only this request asks about it
     spans: tuple[Span, ...]
-    learnt: bool = False  # guessed from labelled messages (guess.py), not found by a phrase
 
 
 class Requests:
