@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from ..knowledge.base import KnowledgeBase
 from .features import CHAR, PINYIN, PREFIX, WORD, Tokenizer, pinyin_of, pinyin_string
@@ -45,8 +46,10 @@ class Candidate:
     example: str  # the example that matched best, to explain a score
 
 
-@dataclass(frozen=True)
-class Example:
+class Example(NamedTuple):
+    """One example phrasing (a tuple: a cached engine holds 5,000 of them, and tuples
+    unpickle in half the time of dataclass instances)."""
+
     intent: str
     text: str
     normalized: str
