@@ -124,11 +124,12 @@ class Reader:
                 numbers += [n for n in group if n not in numbers]
         told = len(compact(story))
         requests = self._requests.read(text, found, told)
-        # a request a phrase names is better known than a learnt one
-        learnt = None if requests else self.guess(text[told:], GUESS_FLOOR)
         aspects = [key for key, label in self._aspects if found.get(label)]
         # at the start, or of the question after a story: "ok fine. what about housing?"
         opener = [s for s in found.get("opener", []) if s[0] in (0, told, told + 1)]
+        # A request a phrase names is better known than a learnt one; and "那X呢" names what
+        # it switches to, where the frame alone reads like "那租金呢".
+        learnt = None if requests or opener else self.guess(text[told:], GUESS_FLOOR)
         spans = [s for r in requests for s in r.spans] + found.get("generic", []) + opener
         # After "那…", naming our zone names nothing new: "那高新区的呢" asks about the same topic.
         besides = [s for a in aspects for s in found[f"aspect:{a}"]]

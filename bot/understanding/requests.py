@@ -33,7 +33,8 @@ class Requests:
     def read(self, text: str, found: dict[str, list[Span]], story: int = 0,
              ) -> tuple[Request, ...]:
         """`story`: how much of `text` is a story told before the question (see
-        `reader.story_length`); `asked_only` kinds found only there do not count."""
+        `reader.story_part`); an `asked_only` kind counts only where it starts after it (in
+        "…paid 8000 in fees. Is there legal aid?" no price is asked)."""
         requests = []
         for name, kind, label, unless in self._kinds:
             if label not in found:
@@ -43,7 +44,7 @@ class Requests:
             if kind.whole:
                 spans = [s for s in spans if s == (0, len(text))]
             if kind.asked_only:
-                spans = [s for s in spans if s[1] > story]
+                spans = [s for s in spans if s[0] >= story]
             if spans:
                 requests.append(Request(name, kind.serve, kind.follow_up, tuple(sorted(spans))))
         return tuple(requests)
