@@ -147,6 +147,9 @@ def test_a_follow_up_naming_another_topic_word_stays_on_the_topic_in_context(
 
 @pytest.mark.parametrize(("first", "next_message", "topic"), [
     ("人才公寓怎么申请", "那社保呢", "life.social_security"),  # a switch
+    # ...after a decline too: "那X呢" names what it switches to, though "那租金呢" is a price
+    ("人才公寓一个月租金多少", "那养老院呢", "life.elderly"),
+    ("人才公寓一个月租金多少", "那医院呢", "life.healthcare"),
     ("人才公寓怎么申请", "is there a plan to fix up old compounds?", "housing.renovation"),
     ("科技型中小企业有什么支持", "alright. what about talent housing?",
      "housing.talent_apartment"),

@@ -74,6 +74,8 @@ def test_a_duplicate_key_is_an_error_not_a_silent_overwrite(kb_copy):
          "follow-up"),
         ("content/understanding.yaml", " 帮我翻译, 翻译一下,", " (帮我|替我(翻|译))翻译, 翻译一下,",
          "brackets inside brackets"),
+        ("content/answers/zone.yaml", "covers: [where, price]", "covers: [where, prices]",
+         "unknown request kind"),
         ("content/request_examples.yaml", "kind: price,", "kind: pricey,",
          "is not a request kind"),
         ("content/request_examples.yaml", "topic: housing.talent_apartment}",

@@ -66,6 +66,10 @@ def decide(reading: Reading, lang: Lang, settings: MatchingFile, compose: Compos
         kind = learnt.kind  # a learnt guess is not sure enough to answer `otherwise` instead
     if kind is not None:
         named = top.score >= settings.decline_topic_threshold and not is_meta(top.intent)
+        if named and kind in compose.kb.answers[top.intent].covers:
+            # the plan itself gives what is asked: "how many sq km is the zone" is a figure of
+            # the area answer, not an amount the plan is silent on
+            return compose.answer(top.intent, top.score, lang, understood.aspects)
         if not named and otherwise:
             return compose.answer(otherwise, top.score, lang)
         return compose.decline(kind, top.intent if named else None, top.score, lang)

@@ -278,10 +278,10 @@ def silent_on_and_covers_are_known(kb: KnowledgeBase) -> Iterator[Problem]:
                                "use a key of aspects: in content/understanding.yaml",
                                field="silent_on")
         for key in answer.covers:
-            if key not in requests or requests[key].serve != "answer":
-                yield located(kb, "answer", aid, f"{aid}: {key!r} in covers is not a request "
-                               "kind the answer can serve", "use a `serve: answer` key of "
-                               "requests: in content/understanding.yaml", field="covers")
+            if key not in requests:
+                yield located(kb, "answer", aid, f"{aid}: unknown request kind {key!r} in "
+                               "covers", "use a key of requests: in content/understanding.yaml",
+                               field="covers")
 
 
 def thresholds_are_ordered(kb: KnowledgeBase) -> Iterator[Problem]:
