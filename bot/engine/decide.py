@@ -61,8 +61,9 @@ def decide(reading: Reading, lang: Lang, settings: MatchingFile, compose: Compos
     kind, otherwise = None, None
     if decline is not None:
         kind, otherwise = decline.kind, compose.kb.understanding.requests[decline.kind].otherwise
-    elif learnt is not None and learnt.kind != NONE \
-            and learnt.probability >= settings.guess_threshold:
+    elif learnt is not None and learnt.kind != NONE and learnt.probability >= (
+            settings.guess_over_answer_threshold if understood.requests
+            else settings.guess_threshold):
         kind = learnt.kind  # a learnt guess is not sure enough to answer `otherwise` instead
     if kind is not None:
         named = top.score >= settings.decline_topic_threshold and not is_meta(top.intent)

@@ -426,6 +426,10 @@ class MatchingFile(_Model):
         ge=0.5, le=1, description="A learnt request no answer serves (understanding.yaml, "
         "`guess`) counts from this probability up, where no phrase names a request"
     )
+    guess_over_answer_threshold: float = Field(
+        ge=0.5, le=1, description="...and from this one up where a phrase names only requests "
+        "an answer serves (\"排了多久了\" names `when`, yet asks for live data)"
+    )
     keyword_bonus: float = Field(ge=0, le=50)
     max_input_chars: int = Field(ge=20, le=5000)
     stop_words: StopWords

@@ -56,7 +56,7 @@ class Understanding:
     refers: bool = False  # points back at something said before: "it", "它", "there"
     to_bot: bool = False  # speaks to the bot: "你", "you", "bot"
     opener: bool = False  # opens as a follow-up does: "那…", "and …", "what about …"
-    learnt: Guess | None = None  # the learnt request kind, where no phrase names a request
+    learnt: Guess | None = None  # the learnt request kind, where no phrase names a decline
     length: int = 0  # Chinese characters, and English words counted twice
 
     @property
@@ -127,9 +127,11 @@ class Reader:
         aspects = [key for key, label in self._aspects if found.get(label)]
         # at the start, or of the question after a story: "ok fine. what about housing?"
         opener = [s for s in found.get("opener", []) if s[0] in (0, told, told + 1)]
-        # A request a phrase names is better known than a learnt one; and "那X呢" names what
-        # it switches to, where the frame alone reads like "那租金呢".
-        learnt = None if requests or opener else self.guess(text[told:], GUESS_FLOOR)
+        # A decline a phrase names is better known than a learnt one (a request an answer
+        # serves is not: "排了多久了" names `when`); "那X呢" names what it switches to, where
+        # the frame alone reads like "那租金呢".
+        learnt = None if opener or any(r.serve == "decline" for r in requests) \
+            else self.guess(text[told:], GUESS_FLOOR)
         spans = [s for r in requests for s in r.spans] + found.get("generic", []) + opener
         # After "那…", naming our zone names nothing new: "那高新区的呢" asks about the same topic.
         besides = [s for a in aspects for s in found[f"aspect:{a}"]]
