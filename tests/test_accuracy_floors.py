@@ -16,9 +16,11 @@ from bot.matching.normalize import normalize
 
 EVAL = DATA / "eval"
 QUESTIONS = ("dev", "test", "asks_dev", "asks_test", "round3_dev", "round3_test", "round4_dev",
-             "round4_test", "round5_dev", "round5_test")
+             "round4_test", "round5_dev", "round5_test", "round6_dev", "round6_test",
+             "emergencies_dev", "emergencies_test")
 CONVERSATIONS = ("conversations_dev", "conversations_test", "conversations3_dev",
-                 "conversations3_test", "conversations5_dev", "conversations5_test")
+                 "conversations3_test", "conversations5_dev", "conversations5_test",
+                 "conversations6_dev", "conversations6_test")
 
 # set: (min right %, max wrong-answer rate % of all replies, min declined % where due)
 FLOORS = {
@@ -38,7 +40,16 @@ FLOORS = {
     "round5_test": (79.0, 11.0, 82.0),  # held out: where the bot is weakest (see README)
     "conversations5_dev": (91.0, 4.0, 95.0),
     "conversations5_test": (84.0, 12.0, 55.0),
+    "round6_dev": (93.0, 3.0, 96.0),
+    "round6_test": (85.0, 3.5, 94.0),
+    "conversations6_dev": (95.0, 1.5, 97.0),
+    "conversations6_test": (91.0, 2.5, 90.0),
+    # emergencies: the share given the right number first is floored below
+    "emergencies_dev": (90.0, 3.0, 0.0),
+    "emergencies_test": (64.0, 5.0, 0.0),  # held out: phrases miss unseen wordings (README)
 }
+# set: min % of emergencies whose reply gives a right number first
+EMERGENCY_FLOORS = {"emergencies_dev": 97.0, "emergencies_test": 60.0}
 # category: min right % on both asks sets (a dozen or more questions each)
 CATEGORY_FLOORS = {"persona": 88.0, "other_place": 95.0, "instruction": 95.0, "plain": 93.0,
                    "emergency": 90.0}
@@ -84,6 +95,11 @@ def test_replies_stay_above_the_floors(figures):
     assert overall["right"] >= right, rep["failures"]
     assert overall["wrong"] <= wrong, rep["confused"]
     assert overall["declined"] >= declined
+
+
+@pytest.mark.parametrize("name", sorted(EMERGENCY_FLOORS))
+def test_emergencies_get_their_number_first(name, engine):
+    assert report(name, engine)["overall"]["emergency"] >= EMERGENCY_FLOORS[name]
 
 
 @pytest.mark.parametrize("name", ["asks_dev", "asks_test"])
