@@ -46,10 +46,10 @@ FLOORS = {
     "conversations6_test": (91.0, 2.5, 90.0),
     # emergencies: the share given the right number first is floored below
     "emergencies_dev": (90.0, 3.0, 0.0),
-    "emergencies_test": (64.0, 5.0, 0.0),  # held out: phrases miss unseen wordings (README)
+    "emergencies_test": (82.0, 3.0, 0.0),
 }
 # set: min % of emergencies whose reply gives a right number first
-EMERGENCY_FLOORS = {"emergencies_dev": 97.0, "emergencies_test": 60.0}
+EMERGENCY_FLOORS = {"emergencies_dev": 97.0, "emergencies_test": 85.0}
 # category: min right % on both asks sets (a dozen or more questions each)
 CATEGORY_FLOORS = {"persona": 88.0, "other_place": 95.0, "instruction": 95.0, "plain": 93.0,
                    "emergency": 90.0}

@@ -76,6 +76,7 @@ def test_a_duplicate_key_is_an_error_not_a_silent_overwrite(kb_copy):
          "brackets inside brackets"),
         ("content/answers/zone.yaml", "covers: [where, price]", "covers: [where, prices]",
          "unknown request kind"),
+        ("content/emergency_examples.yaml", "kind: fire,", "kind: flood,", "is not an emergency"),
         ("content/request_examples.yaml", "kind: price,", "kind: pricey,",
          "is not a request kind"),
         ("content/request_examples.yaml", "topic: housing.talent_apartment}",

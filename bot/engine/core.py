@@ -63,7 +63,8 @@ class Engine:
         self.reader = Reader(
             kb.understanding, self._content,
             kb.request_examples,
-            _served(kb))
+            _served(kb),
+            kb.emergency_examples)
         self.compose = Composer(kb)
         self.displays = Displays(kb)
         self.context_seconds = kb.understanding.conversation.expire_minutes * 60.0

@@ -51,6 +51,7 @@ class KnowledgeBase:
     matching: MatchingFile
     understanding: UnderstandingFile
     request_examples: list[tuple[str, str, str]]  # message, request kind or none, topic
+    emergency_examples: list[tuple[str, str, str]]  # message, emergency or none, topic
     emergency_numbers: dict[str, EmergencyNumber]
     languages: dict[str, Language]
     default_language: str
@@ -58,16 +59,16 @@ class KnowledgeBase:
     plan: str
     where: dict[str, Location] = field(default_factory=dict, repr=False)
 
-    # Where entries were written, and the labelled messages the request guesser learnt from,
+    # Where entries were written, and the labelled messages the learnt readers came from,
     # serve loading and building only: a cached engine (bot/cache.py) is stored without them,
     # which makes a start ~25 ms faster. Its errors come from a fresh load, never from it.
-    _NOT_CACHED = ("where", "request_examples")
+    _NOT_CACHED = ("where", "request_examples", "emergency_examples")
 
     def __getstate__(self) -> dict[str, object]:
         return {k: v for k, v in self.__dict__.items() if k not in self._NOT_CACHED}
 
     def __setstate__(self, state: dict[str, object]) -> None:
-        self.__dict__.update(state, where={}, request_examples=[])
+        self.__dict__.update(state, where={}, request_examples=[], emergency_examples=[])
 
     def title(self, intent_id: str, lang: Lang) -> str:
         """A human title: the answer's own, else its topic's, else the id."""

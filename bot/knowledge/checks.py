@@ -260,6 +260,18 @@ def request_examples_are_labelled(kb: KnowledgeBase) -> Iterator[Problem]:
                           "use a topic id of content/topics.yaml, an intent id, or none")
 
 
+def emergency_examples_are_labelled(kb: KnowledgeBase) -> Iterator[Problem]:
+    """Each labelled message names an emergency (or none), and a topic."""
+    kinds = sorted(kb.understanding.emergencies)
+    for i, (q, kind, topic) in enumerate(kb.emergency_examples):
+        if kind != "none" and kind not in kinds:
+            yield located(kb, "emergency_example", str(i), f"{q!r}: {kind!r} is not an "
+                          "emergency", f"use none or one of {', '.join(kinds)}")
+        if topic != "none" and topic not in kb.topics and topic not in kb.intents:
+            yield located(kb, "emergency_example", str(i), f"{q!r}: topic {topic!r} is not "
+                          "known", "use a topic id of content/topics.yaml, an intent id, or none")
+
+
 def emergency_numbers_are_known(kb: KnowledgeBase) -> Iterator[Problem]:
     for name, emergency in kb.understanding.emergencies.items():
         for number in emergency.numbers:
@@ -338,6 +350,7 @@ ERROR_CHECKS: list[Callable[[KnowledgeBase], Iterator[Problem]]] = [
     requests_have_their_texts,
     emergency_numbers_are_known,
     request_examples_are_labelled,
+    emergency_examples_are_labelled,
     silent_on_and_covers_are_known,
     languages_are_consistent,
 ]

@@ -160,7 +160,7 @@ def load_knowledge_base(root: Path, *, check: bool = True) -> KnowledgeBase:
     where: dict[str, Location] = {}
     single: dict[str, Any] = {}
     for kind in ("links", "facts", "topics", "messages", "matching", "understanding",
-                 "request_examples", "languages"):
+                 "request_examples", "emergency_examples", "languages"):
         try:
             data, parsed = read_file(content / f"{kind}.yaml", FILE_MODELS[kind], root)
         except KnowledgeBaseError as exc:
@@ -169,10 +169,10 @@ def load_knowledge_base(root: Path, *, check: bool = True) -> KnowledgeBase:
         single[kind] = _plain(parsed)
         if kind == "understanding":
             _locate_phrases(data, f"content/{kind}.yaml", where)
-        if kind == "request_examples":
+        if kind in ("request_examples", "emergency_examples"):
             for i, _ in enumerate(parsed.examples):  # type: ignore[attr-defined]
-                where[f"request_example:{i}"] = Location(f"content/{kind}.yaml",
-                                                         line_of(data, ("examples", i)))
+                where[f"{kind[:-1]}:{i}"] = Location(f"content/{kind}.yaml",
+                                                     line_of(data, ("examples", i)))
     intents = _load_area_files(root / "intents", IntentsFile, "intents", root, where, failures)
     answers = _load_area_files(
         content / "answers", AnswersFile, "answers", root, where, failures
@@ -204,6 +204,8 @@ def load_knowledge_base(root: Path, *, check: bool = True) -> KnowledgeBase:
         understanding=single["understanding"],
         # plain tuples: thousands of them, and a cached engine unpickles a tuple fastest
         request_examples=[(e.q, e.kind, e.topic) for e in single["request_examples"].examples],
+        emergency_examples=[(e.q, e.kind, e.topic)
+                            for e in single["emergency_examples"].examples],
         emergency_numbers={n.number: n for n in single["facts"].emergency_numbers},
         languages=single["languages"].languages,
         default_language=single["languages"].default,

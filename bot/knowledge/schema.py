@@ -369,6 +369,11 @@ class GuessSettings(_Model):
     min_topics: int = Field(ge=1, le=100, description="A word or character pair counts as "
                             "part of how a request is framed when it occurs with this many "
                             "topics; rarer ones name the topic, not the request")
+    emergency_min_messages: int = Field(ge=1, le=100, description="For learning emergencies: "
+                                        "a word or character pair counts from this many "
+                                        "labelled messages (emergencies name no topic)")
+    emergency_threshold: float = Field(ge=0.5, le=1, description="A message no emergency "
+                                       "phrase finds is one from this learnt probability up")
 
 
 class UnderstandingFile(_Model):
@@ -398,6 +403,20 @@ class RequestExamplesFile(_Model):
     """Messages the request-kind guesser learns from, written apart from the eval sets."""
 
     examples: list[RequestExample]
+
+
+class EmergencyExample(_Model):
+    """A message labelled with the emergency it describes (`none`: it describes none)."""
+
+    q: Text
+    kind: str = Field(description="An emergency of understanding.yaml, or none")
+    topic: str = Field(description="The topic id it mentions, or none")
+
+
+class EmergencyExamplesFile(_Model):
+    """Messages the emergency detector learns from, written apart from the eval sets."""
+
+    examples: list[EmergencyExample]
 
 
 class StopWords(_Model):
@@ -449,5 +468,6 @@ FILE_MODELS: dict[str, type[BaseModel]] = {
     "matching": MatchingFile,
     "understanding": UnderstandingFile,
     "request_examples": RequestExamplesFile,
+    "emergency_examples": EmergencyExamplesFile,
     "languages": LanguagesFile,
 }

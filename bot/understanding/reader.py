@@ -75,10 +75,12 @@ class Reader:
 
     def __init__(self, data: UnderstandingFile, content_of: Callable[[str], list[str]],
                  labelled: Iterable[tuple[str, str, str]] = (),
-                 served: Iterable[tuple[str, str]] = ()) -> None:
+                 served: Iterable[tuple[str, str]] = (),
+                 alarms: Iterable[tuple[str, str, str]] = ()) -> None:
         """`labelled`: (message, request kind or none, topic) to learn request kinds from;
         `served`: (message, topic) that the topic's answer serves, unless a phrase finds a
-        request in it that no answer can serve."""
+        request in it that no answer can serve; `alarms`: (message, emergency or none,
+        topic) to learn emergencies from."""
         self._index = PhraseIndex()
         self._requests = Requests(data.requests, self._index)
         self._scope = Scope(data.places, self._index)
@@ -97,11 +99,22 @@ class Reader:
         self._index.add("reference", data.conversation.references)
         self._index.add("addressing", data.conversation.addressing)
         self._content_of = content_of
+        labelled, served = list(labelled), list(served)
         self._guesser = KindGuesser(
             [*((_asked(text), kind, topic) for text, kind, topic in labelled),
              *((asked, NONE, topic) for asked, topic in
                ((_asked(text), topic) for text, topic in served) if self._serves(asked))],
             data.guess.min_topics)
+        # Emergencies, against the labelled look-alikes and every other message (none is one):
+        # the whole message, since "…摔倒了。头在流血。" is no story told before a question.
+        # Emergencies name no topic, so each message counts as its own for the vocabulary.
+        self._numbers = {name: e.numbers for name, e in data.emergencies.items()}
+        rows = [*((text, kind) for text, kind, _ in alarms),
+                *((text, NONE) for text, _, _ in labelled), *((text, NONE) for text, _ in served)]
+        self._alarm = KindGuesser([(normalize(text), kind, str(i))
+                                   for i, (text, kind) in enumerate(rows)],
+                                  data.guess.emergency_min_messages)
+        self._alarm_threshold = data.guess.emergency_threshold
 
     def guess(self, text: str, at_least: float = 0.0) -> Guess:
         """The learnt request kind of a compacted question, and how likely one is made."""
@@ -122,6 +135,10 @@ class Reader:
             vetoes = found.get(unless, [])
             if any(not overlaps(s, vetoes) for s in found.get(label, [])):
                 numbers += [n for n in group if n not in numbers]
+        if not numbers:  # the phrases catch the wordings someone thought of; people find others
+            alarm = self._alarm.guess(text, self._alarm_threshold)
+            if alarm.kind != NONE:
+                numbers = list(self._numbers[alarm.kind])
         told = len(compact(story))
         requests = self._requests.read(text, found, told)
         aspects = [key for key, label in self._aspects if found.get(label)]
