@@ -145,6 +145,18 @@ def test_a_follow_up_naming_another_topic_word_stays_on_the_topic_in_context(
     assert engine.converse(follow_up, state, now=30.0)[0].intent == topic
 
 
+@pytest.mark.parametrize(("first", "follow_up"), [
+    ("高新区的未来产业有哪些", "重点放在哪个片区"),
+    ("新经济有哪些", "都集中在什么位置"),
+])
+def test_a_follow_up_nothing_explains_alone_but_asking_where_stays_on_the_topic(
+        engine, first, follow_up):
+    assert engine.reply(follow_up).kind == "fallback"  # alone: nothing to go on
+    reply, state = engine.converse(first, Conversation(), now=0.0)
+    follow = engine.converse(follow_up, state, now=30.0)[0]
+    assert (follow.kind, follow.intent) == ("answer", reply.intent)
+
+
 @pytest.mark.parametrize(("first", "next_message", "topic"), [
     ("人才公寓怎么申请", "那社保呢", "life.social_security"),  # a switch
     # ...after a decline too: "那X呢" names what it switches to, though "那租金呢" is a price
