@@ -9,6 +9,9 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,7 +19,7 @@ from .cache import content_digest, load_engine, rebuild
 from .config import Settings
 from .engine import Engine
 from .flood import Check, Rules
-from .knowledge import KnowledgeBase, KnowledgeBaseError, Problem
+from .knowledge import KnowledgeBase, KnowledgeBaseError, Location, Problem
 from .storage import Storage, open_storage
 
 log = logging.getLogger(__name__)
@@ -84,8 +87,7 @@ class Services:
         seen = await asyncio.to_thread(_snapshot, self.settings.kb_root)
         self._seen = seen  # a broken edit is reported once, not at every check
         try:
-            engine = await asyncio.to_thread(rebuild, self.settings.kb_root,
-                                             self.settings.cache_dir)
+            engine = await _rebuilt(self.settings.kb_root, self.settings.cache_dir)
         except KnowledgeBaseError as exc:
             log.warning("reload refused, still serving the last good knowledge base:\n%s", exc)
             return Reload(problems=exc.problems)
@@ -102,6 +104,33 @@ class Services:
 
     async def changed_on_disk(self) -> bool:
         return await asyncio.to_thread(_snapshot, self.settings.kb_root) != self._seen
+
+
+async def _rebuilt(root: Path, cache_dir: Path | None) -> Engine:
+    """A freshly built engine. Building takes seconds of pure Python; in a thread of this
+    process it would hold the interpreter lock from the event loop all that time, and every
+    user's reply would wait. So it is built in a process of its own, which stores it in the
+    cache, and read back from there here (a tenth of a second), with where each entry was
+    written (which a cached engine leaves out; /stale names files and lines). Without a cache,
+    or when the files changed in between, `load_engine` builds it here as before."""
+    where: dict[str, Location] = {}
+    if cache_dir is not None:
+        pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        try:
+            where = await asyncio.get_running_loop().run_in_executor(
+                pool, _build_into_cache, root, cache_dir)
+        except BrokenProcessPool:  # it was killed, or could not start: build here after all
+            log.warning("the reload's build process died: building in the bot's own process")
+        finally:
+            pool.shutdown(wait=False)
+    engine = await asyncio.to_thread(load_engine, root, cache_dir)
+    if not engine.kb.where:  # read from the cache the build process wrote
+        engine.kb.where.update(where)
+    return engine
+
+
+def _build_into_cache(root: Path, cache_dir: Path) -> dict[str, Location]:
+    return rebuild(root, cache_dir).kb.where
 
 
 def _freeze() -> None:

@@ -30,11 +30,12 @@ def say(fake: FakeBotAPI, text: str, user_id: int, **kw) -> Call:
     return fake.wait_for_sync("sendMessage", to_chat(chat_id), after=mark)
 
 
-def command(fake: FakeBotAPI, name: str, user_id: int, args: str = "", **kw) -> Call:
+def command(fake: FakeBotAPI, name: str, user_id: int, args: str = "", timeout: float = 10.0,
+            **kw) -> Call:
     mark = fake.mark()
     update = fake.push_command(name, args, user_id=user_id, **kw)
     chat_id = update["message"]["chat"]["id"]
-    return fake.wait_for_sync("sendMessage", to_chat(chat_id), after=mark)
+    return fake.wait_for_sync("sendMessage", to_chat(chat_id), after=mark, timeout=timeout)
 
 
 def press(fake: FakeBotAPI, data: str, user_id: int, method: str = "answerCallbackQuery",

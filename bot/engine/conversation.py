@@ -100,9 +100,6 @@ def in_context(base: Reply, reading: Reading, topic: str, affinity: float, compo
                                   brief=True)
         return base
     signals = u.refers or bool(u.aspects) or affinity >= settings.affinity
-    # "单位可以统一申请不" after affordable rental: nothing explains it on its own, and it asks
-    # what a follow-up asks (how to apply, who, when)
-    signals = signals or (base.unanswered and ask is not None and not u.opener)
     if u.elliptical or topic in [o.intent for o in base.options] or (short and signals):
         return compose.answer(topic, base.score, base.lang, u.aspects, request=ask, brief=True)
     return base

@@ -107,18 +107,18 @@ def _logistic(rows: list[tuple[list[str], bool]], epochs: int) -> tuple[dict[str
     squares = [1e-8] * len(ids)
     bias = 0.0
     shuffle = random.Random(0).shuffle
-    sqrt = math.sqrt
+    sqrt, get, rate, l2 = math.sqrt, w.__getitem__, _RATE, _L2
     for _ in range(epochs):
         shuffle(numbered)
         for features, y in numbered:
-            z = bias + sum([w[i] for i in features])
-            p = _sigmoid(z)
+            p = _sigmoid(bias + sum(map(get, features)))
             g = (p - 1.0) * weight if y else p
-            bias -= 0.1 * _RATE * g
+            bias -= 0.1 * rate * g
             for i in features:
-                gf = g + _L2 * w[i]
-                squares[i] += gf * gf
-                w[i] -= _RATE * gf / sqrt(squares[i])
+                gf = g + l2 * w[i]
+                s = squares[i] + gf * gf
+                squares[i] = s
+                w[i] -= rate * gf / sqrt(s)
     return {f: w[i] for f, i in ids.items() if w[i]}, bias
 
 
