@@ -28,7 +28,9 @@ from ..matching.normalize import CJK
 
 NONE = "none"  # the label of a message the topic's answer serves
 
-EPOCHS = 8  # passes over the labelled messages (4 and 12 do about as well on the dev sets)
+# passes over the labelled messages: 8 did as well on the dev sets (within 2 items each), in
+# 60% more build time
+EPOCHS = 5
 _RATE = 0.5  # AdaGrad's step
 _L2 = 1e-4
 _TOKEN = re.compile(f"[{CJK}]|[a-z]+|[0-9]+")
