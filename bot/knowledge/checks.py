@@ -250,26 +250,25 @@ def request_examples_are_labelled(kb: KnowledgeBase) -> Iterator[Problem]:
     """Each labelled message names a request kind no answer serves (or none), and a topic."""
     kinds = sorted(name for name, kind in kb.understanding.requests.items()
                    if kind.serve == "decline")
-    for i, (q, kind, topic) in enumerate(kb.request_examples):
-        if kind != "none" and kind not in kinds:
-            yield located(kb, "request_example", str(i),
-                          f"{q!r}: {kind!r} is not a request kind no answer serves",
-                          f"use none or one of {', '.join(kinds)}")
-        if topic != "none" and topic not in kb.topics and topic not in kb.intents:
-            yield located(kb, "request_example", str(i), f"{q!r}: topic {topic!r} is not known",
-                          "use a topic id of content/topics.yaml, an intent id, or none")
+    yield from _labelled(kb, "request_example", kb.request_examples, kinds,
+                         "a request kind no answer serves")
 
 
 def emergency_examples_are_labelled(kb: KnowledgeBase) -> Iterator[Problem]:
     """Each labelled message names an emergency (or none), and a topic."""
-    kinds = sorted(kb.understanding.emergencies)
-    for i, (q, kind, topic) in enumerate(kb.emergency_examples):
+    yield from _labelled(kb, "emergency_example", kb.emergency_examples,
+                         sorted(kb.understanding.emergencies), "an emergency")
+
+
+def _labelled(kb: KnowledgeBase, where: str, rows: list[tuple[str, str, str]],
+              kinds: list[str], what: str) -> Iterator[Problem]:
+    for i, (q, kind, topic) in enumerate(rows):
         if kind != "none" and kind not in kinds:
-            yield located(kb, "emergency_example", str(i), f"{q!r}: {kind!r} is not an "
-                          "emergency", f"use none or one of {', '.join(kinds)}")
+            yield located(kb, where, str(i), f"{q!r}: {kind!r} is not {what}",
+                          f"use none or one of {', '.join(kinds)}")
         if topic != "none" and topic not in kb.topics and topic not in kb.intents:
-            yield located(kb, "emergency_example", str(i), f"{q!r}: topic {topic!r} is not "
-                          "known", "use a topic id of content/topics.yaml, an intent id, or none")
+            yield located(kb, where, str(i), f"{q!r}: topic {topic!r} is not known",
+                          "use a topic id of content/topics.yaml, an intent id, or none")
 
 
 def emergency_numbers_are_known(kb: KnowledgeBase) -> Iterator[Problem]:

@@ -391,32 +391,21 @@ class UnderstandingFile(_Model):
     )
 
 
-class RequestExample(_Model):
-    """A message labelled with the request it makes (`none`: its topic's answer serves it)."""
+class LabelledMessage(_Model):
+    """A message labelled with what it makes: a request kind no answer serves
+    (request_examples.yaml) or the emergency it describes (emergency_examples.yaml); `none`
+    for neither."""
 
     q: Text
-    kind: str = Field(description="A request kind of understanding.yaml, or none")
+    kind: str = Field(description="A request kind or an emergency of understanding.yaml, as "
+                      "the file says, or none")
     topic: str = Field(description="The topic id it is about, or none")
 
 
-class RequestExamplesFile(_Model):
-    """Messages the request-kind guesser learns from, written apart from the eval sets."""
+class LabelledMessagesFile(_Model):
+    """Messages a learnt reader learns from, written apart from the eval sets."""
 
-    examples: list[RequestExample]
-
-
-class EmergencyExample(_Model):
-    """A message labelled with the emergency it describes (`none`: it describes none)."""
-
-    q: Text
-    kind: str = Field(description="An emergency of understanding.yaml, or none")
-    topic: str = Field(description="The topic id it mentions, or none")
-
-
-class EmergencyExamplesFile(_Model):
-    """Messages the emergency detector learns from, written apart from the eval sets."""
-
-    examples: list[EmergencyExample]
+    examples: list[LabelledMessage]
 
 
 class StopWords(_Model):
@@ -467,7 +456,7 @@ FILE_MODELS: dict[str, type[BaseModel]] = {
     "messages": MessagesFile,
     "matching": MatchingFile,
     "understanding": UnderstandingFile,
-    "request_examples": RequestExamplesFile,
-    "emergency_examples": EmergencyExamplesFile,
+    "request_examples": LabelledMessagesFile,
+    "emergency_examples": LabelledMessagesFile,
     "languages": LanguagesFile,
 }
