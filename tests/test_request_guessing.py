@@ -49,6 +49,19 @@ def test_the_labelled_messages_are_what_teaches_it(kb_copy: Path):
     assert (reply.kind, reply.intent) == ("answer", UNLISTED[0][1])
 
 
+def test_a_request_an_answer_serves_does_not_hide_one_no_answer_serves(engine, kb_copy: Path):
+    """"啥时候开饭" names `when`, yet "今天有啥菜" asks for live data: the learnt kind still
+    counts, from guess_over_answer_threshold; with that out of reach the topic is answered."""
+    q = "新川园区食堂啥时候开饭 今天有啥菜"
+    assert phrase_requests(engine, q) == ["when"]
+    assert (engine.reply(q).kind, engine.reply(q).request) == ("fallback", "live")
+    matching = kb_copy / "content" / "matching.yaml"
+    text = matching.read_text(encoding="utf-8")
+    matching.write_text(text.replace("guess_over_answer_threshold: 0.95",
+                                     "guess_over_answer_threshold: 1.0"), encoding="utf-8")
+    assert Engine(load_valid_knowledge_base(kb_copy)).reply(q).request != "live"
+
+
 def test_the_guess_is_the_same_every_time_the_knowledge_base_is_built(kb, engine):
     again = Engine(kb)
     for q, _, _ in UNLISTED:

@@ -146,7 +146,8 @@ class Reader:
         requests = self._requests.read(text, found, told)
         aspects = [key for key, label in self._aspects if found.get(label)]
         # at the start, or of the question after a story: "ok fine. what about housing?"
-        opener = [s for s in found.get("opener", []) if s[0] in (0, told, told + 1)]
+        opener = [s for s in found.get("opener", []) if s[0] in ((0, told, told + 1) if told
+                                                                   else (0,))]
         # A decline a phrase names is better known than a learnt one (a request an answer
         # serves is not: "排了多久了" names `when`); "那X呢" names what it switches to, where
         # the frame alone reads like "那租金呢".
