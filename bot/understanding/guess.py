@@ -57,10 +57,11 @@ class Guess:
 class KindGuesser:
     """Trained once per knowledge base; `guess` is a pure function of the normalised text."""
 
-    def __init__(self, labelled: Iterable[tuple[str, str, str]], min_topics: int,
+    def __init__(self, labelled: Iterable[tuple[set[str], str, str]], min_topics: int,
                  epochs: int = EPOCHS) -> None:
-        """`labelled`: (normalised message, request kind or NONE, topic id)."""
-        rows = [(frame_features(text), kind, topic) for text, kind, topic in labelled]
+        """`labelled`: (the `frame_features` of a normalised message, request kind or NONE,
+        topic id); features rather than text, as two guessers learn from the same messages."""
+        rows = list(labelled)
         topics: dict[str, set[str]] = defaultdict(set)
         for features, _, topic in rows:
             for f in features:

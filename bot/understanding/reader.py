@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..matching.normalize import CJK, normalize
-from .guess import NONE, Guess, KindGuesser
+from .guess import NONE, Guess, KindGuesser, frame_features
 from .patterns import PhraseIndex, Span, compact, overlaps
 from .requests import Request, Requests
 from .scope import Scope
@@ -102,11 +102,26 @@ class Reader:
         self._index.add("reference", data.conversation.references)
         self._index.add("addressing", data.conversation.addressing)
         self._content_of = content_of
-        labelled, served = list(labelled), list(served)
+        labelled, served, alarms = list(labelled), list(served), list(alarms)
+        # Each message normalised and framed once, though both guessers learn from it (as a
+        # question without its story, and whole)
+        whole = {text: normalize(text) for text in
+                 {*(text for text, _, _ in (*labelled, *alarms)), *(text for text, _ in served)}}
+        framed: dict[str, set[str]] = {}
+
+        def frame(normalized: str) -> set[str]:
+            if normalized not in framed:
+                framed[normalized] = frame_features(normalized)
+            return framed[normalized]
+
+        def asked(text: str) -> str:
+            story = story_part(text)
+            return normalize(text[len(story):]) if story else whole[text]
+
         self._guesser = KindGuesser(
-            [*((_asked(text), kind, topic) for text, kind, topic in labelled),
-             *((asked, NONE, topic) for asked, topic in
-               ((_asked(text), topic) for text, topic in served) if self._serves(asked))],
+            [*((frame(asked(text)), kind, topic) for text, kind, topic in labelled),
+             *((frame(question), NONE, topic) for question, topic in
+               ((asked(text), topic) for text, topic in served) if self._serves(question))],
             data.guess.min_topics)
         # Emergencies, against the labelled look-alikes and every other message (none is one):
         # the whole message, since "…摔倒了。头在流血。" is no story told before a question.
@@ -114,7 +129,7 @@ class Reader:
         self._numbers = {name: e.numbers for name, e in data.emergencies.items()}
         rows = [*((text, kind) for text, kind, _ in alarms),
                 *((text, NONE) for text, _, _ in labelled), *((text, NONE) for text, _ in served)]
-        self._alarm = KindGuesser([(normalize(text), kind, str(i))
+        self._alarm = KindGuesser([(frame(whole[text]), kind, str(i))
                                    for i, (text, kind) in enumerate(rows)],
                                   data.guess.emergency_min_messages, ALARM_EPOCHS)
         self._alarm_threshold = data.guess.emergency_threshold
@@ -189,11 +204,6 @@ class Reader:
                 labels.append(label)
                 spans += where
         return sorted(set(labels)), _without(text, spans)
-
-
-def _asked(raw: str) -> str:
-    """The normalised question of a message, without the story told before it."""
-    return normalize(raw[len(story_part(raw)):])
 
 
 def _without(text: str, spans: list[Span]) -> str:
