@@ -33,11 +33,6 @@ class KnowledgeBaseError(Exception):
         self.problems = problems
         super().__init__("\n".join(str(p) for p in problems))
 
-    def __reduce__(self) -> tuple[type[KnowledgeBaseError], tuple[list[Problem]]]:
-        # rebuilt from its problems (not its message) when it comes back from a reload's
-        # build process
-        return type(self), (self.problems,)
-
 
 class YAMLSyntaxError(KnowledgeBaseError):
     """A file is not valid YAML."""
