@@ -22,19 +22,23 @@ import pickle
 import sys
 import tempfile
 import zlib
+from collections.abc import Iterator, MutableMapping
 from importlib.util import find_spec
 from pathlib import Path
 
 from .engine import Engine
 from .matching.features import known_pinyin, learn_pinyin
+from .understanding.reader import Learnt
 
 log = logging.getLogger(__name__)
 
 FORMAT = 1  # bump when what is stored changes shape
 KEEP = 4  # cached engines kept per folder (a few knowledge bases, or a few recent edits)
+KEEP_IN_MEMORY = 2  # learnt guessers a process keeps (see LearntMemo)
 _MAGIC = b"policybot-engine"
 _PACKAGE = Path(__file__).resolve().parent
 _LIBRARIES = ("pypinyin", "opencc", "rapidfuzz")  # whose output a cached engine holds
+_RECENT: dict[tuple[str, str], Learnt] = {}  # (code, training key): this process's last few
 
 
 def content_digest(root: Path) -> str:
@@ -49,8 +53,15 @@ def content_digest(root: Path) -> str:
 def fingerprint(root: Path) -> str:
     """A hash of everything an engine is built from: the knowledge-base files, the bot's
     code, the Python running it and the libraries whose results it stores."""
-    h = hashlib.sha256(f"{FORMAT}\0{sys.version}\0{Path(root).resolve()}\0".encode())
+    h = hashlib.sha256(f"{code_digest()}\0{Path(root).resolve()}\0".encode())
     h.update(content_digest(root).encode())
+    return h.hexdigest()
+
+
+def code_digest() -> str:
+    """A hash of the bot's code, the Python running it and the libraries whose results a
+    cached engine or model holds."""
+    h = hashlib.sha256(f"{FORMAT}\0{sys.version}\0".encode())
     _hash_files(h, [(p.relative_to(_PACKAGE).as_posix(), p) for p in _PACKAGE.rglob("*.py")])
     for library in _LIBRARIES:
         spec = find_spec(library)
@@ -70,11 +81,14 @@ def _hash_files(h: hashlib._Hash, files: list[tuple[str, Path]]) -> None:
         h.update(data)
 
 
-def build_engine(root: Path) -> Engine:
-    """An engine from the YAML files, validated and checked (raises KnowledgeBaseError)."""
+def build_engine(root: Path, directory: Path | None = None) -> Engine:
+    """An engine from the YAML files, validated and checked (raises KnowledgeBaseError);
+    with a cache `directory`, its guessers are learnt again only when what they learn from
+    changed."""
     from .validation import load_valid_knowledge_base
 
-    return Engine(load_valid_knowledge_base(root))
+    kb = load_valid_knowledge_base(root)
+    return Engine(kb, LearntMemo(directory) if directory is not None else None)
 
 
 def load_engine(root: Path, directory: Path | None) -> Engine:
@@ -84,91 +98,137 @@ def load_engine(root: Path, directory: Path | None) -> Engine:
     if directory is None:
         return build_engine(root)
     key = fingerprint(root)
-    engine = _read(directory / f"engine-{key}.pickle", key)
-    if engine is not None:
-        return engine
+    stored = _read(directory / f"engine-{key}.pickle", key, "engine")
+    if stored is not None:
+        if isinstance(stored, tuple) and len(stored) == 2 and isinstance(stored[0], dict) \
+                and isinstance(stored[1], Engine):
+            learn_pinyin(stored[0])
+            return stored[1]
+        log.info("cached engine for %s holds something else: rebuilding", key)
     return _build_and_store(root, directory, key)
 
 
 def rebuild(root: Path, directory: Path | None) -> Engine:
-    """A freshly built engine (what /reload serves: never a cached one), kept for the next
-    start."""
+    """A freshly built engine (what /reload serves: never a cached one, though its guessers
+    may be, when what they learn from is unchanged), kept for the next start."""
     if directory is None:
         return build_engine(root)
     return _build_and_store(root, directory, fingerprint(root))
 
 
 def _build_and_store(root: Path, directory: Path, key: str) -> Engine:
-    engine = build_engine(root)
+    engine = build_engine(root, directory)
     # A file edited while the engine was built: the engine may hold either version, so it is
     # not kept under the name of the one hashed before.
     if fingerprint(root) == key:
-        _write(directory, key, engine)
+        _write(directory, "engine", key, (known_pinyin(), engine))
     return engine
 
 
-def _read(path: Path, key: str) -> Engine | None:
+class LearntMemo(MutableMapping[str, Learnt]):
+    """Guessers learnt before, by their training key, for this version of the code: kept on
+    disk beside the engines and, for the builds of one process (a test run, an in-process
+    reload), in memory too. Training is most of a build, and most edits (an answer, a link)
+    change nothing the guessers learn from."""
+
+    def __init__(self, directory: Path) -> None:
+        self._directory = directory
+        self._code = code_digest()[:16]
+
+    def _path(self, key: str) -> Path:
+        return self._directory / f"learnt-{self._code}-{key}.pickle"
+
+    def __getitem__(self, key: str) -> Learnt:
+        learnt = _RECENT.get((self._code, key))
+        if learnt is None:
+            stored = _read(self._path(key), key, "learnt model")
+            if not isinstance(stored, Learnt):
+                raise KeyError(key)
+            learnt = stored
+        self._remember(key, learnt)
+        return learnt
+
+    def __setitem__(self, key: str, learnt: Learnt) -> None:
+        self._remember(key, learnt)
+        _write(self._directory, f"learnt-{self._code}", key, learnt)
+
+    def __delitem__(self, key: str) -> None:
+        _RECENT.pop((self._code, key), None)
+        self._path(key).unlink(missing_ok=True)
+
+    def __iter__(self) -> Iterator[str]:
+        prefix = f"learnt-{self._code}-"
+        return (p.stem[len(prefix):] for p in self._directory.glob(f"{prefix}*.pickle"))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def _remember(self, key: str, learnt: Learnt) -> None:
+        _RECENT.pop((self._code, key), None)
+        _RECENT[(self._code, key)] = learnt
+        while len(_RECENT) > KEEP_IN_MEMORY:
+            del _RECENT[next(iter(_RECENT))]
+
+
+def _read(path: Path, key: str, what: str) -> object | None:
+    """What was stored under `key`, or None (logged) when it is missing or unusable."""
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        log.info("no cached engine for this knowledge base and code: building it")
+        log.info("no cached %s for this knowledge base and code: building it", what)
         return None
     except OSError as exc:
-        log.info("cannot read the cached engine %s (%s): rebuilding", path, exc)
+        log.info("cannot read the cached %s %s (%s): rebuilding", what, path, exc)
         return None
     header, _, body = data.partition(b"\n")
-    expected = b" ".join((_MAGIC, str(FORMAT).encode(), key.encode(),
-                          str(zlib.crc32(body)).encode()))
-    if header != expected:
-        log.info("cached engine %s is truncated, corrupt or of another version: rebuilding",
-                 path)
+    if header != _header(key, body):
+        log.info("cached %s %s is truncated, corrupt or of another version: rebuilding",
+                 what, path)
         return None
     try:
-        pinyin, engine = _unpickle(body)
+        return _unpickle(body)
     except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError,
             TypeError) as exc:
         # The checksum held, so the bytes are what was written: what fails is reading them
         # with these classes (a module or attribute renamed since), or the shape stored.
-        log.info("cached engine %s cannot be read (%s): rebuilding", path, exc)
+        log.info("cached %s %s cannot be read (%s): rebuilding", what, path, exc)
         return None
-    if not isinstance(engine, Engine) or not isinstance(pinyin, dict):
-        log.info("cached engine %s holds something else: rebuilding", path)
-        return None
-    learn_pinyin(pinyin)
-    return engine
 
 
-def _write(directory: Path, key: str, engine: Engine) -> None:
-    """Write the engine under its key (atomically) and drop the oldest others."""
-    body = pickle.dumps((known_pinyin(), engine), protocol=pickle.HIGHEST_PROTOCOL)
-    header = b" ".join((_MAGIC, str(FORMAT).encode(), key.encode(),
-                        str(zlib.crc32(body)).encode()))
+def _header(key: str, body: bytes) -> bytes:
+    return b" ".join((_MAGIC, str(FORMAT).encode(), key.encode(), str(zlib.crc32(body)).encode()))
+
+
+def _write(directory: Path, prefix: str, key: str, value: object) -> None:
+    """Write `value` as `prefix`-`key` (atomically) and drop the oldest others of `prefix`."""
+    body = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
     tmp = None
     try:
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".engine-", suffix=".tmp")
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{prefix}-", suffix=".tmp")
         with os.fdopen(fd, "wb") as f:
-            f.write(header + b"\n" + body)
-        os.replace(tmp, directory / f"engine-{key}.pickle")
+            f.write(_header(key, body) + b"\n" + body)
+        os.replace(tmp, directory / f"{prefix}-{key}.pickle")
         tmp = None
-        _prune(directory)
+        _prune(directory, prefix)
     except OSError as exc:
-        log.info("cannot write the engine cache in %s (%s): the next start builds again",
+        log.info("cannot write the cache in %s (%s): the next start builds again",
                  directory, exc)
     finally:
         if tmp is not None:
             Path(tmp).unlink(missing_ok=True)
 
 
-def _prune(directory: Path) -> None:
-    """Keep the KEEP most recently written engines; another process may prune at once."""
+def _prune(directory: Path, prefix: str) -> None:
+    """Keep the KEEP most recently written files of `prefix`; another process may prune at
+    once."""
     def age(path: Path) -> float:
         try:
             return -path.stat().st_mtime
         except OSError:
             return 0.0
 
-    for old in sorted(directory.glob("engine-*.pickle"), key=age)[KEEP:]:
+    for old in sorted(directory.glob(f"{prefix}-*.pickle"), key=age)[KEEP:]:
         old.unlink(missing_ok=True)
 
 

@@ -33,7 +33,7 @@ def _conversations(engine: Engine) -> dict[str, list]:
     return out
 
 
-def _no_build(root: Path) -> Engine:
+def _no_build(root: Path, directory: Path | None = None) -> Engine:
     raise AssertionError("built the engine instead of reading it from the cache")
 
 

@@ -134,6 +134,15 @@ def test_validate_exits_1_and_prints_file_and_line(kb_copy, capsys):
     assert re.search(r"content/answers/housing\.yaml:\d+: error: .*unknown link key 'nope'", out)
 
 
+def test_validate_warns_of_examples_two_topics_share(kb_copy, capsys):
+    edit(kb_copy / "intents" / "housing.yaml", "        - 保租房\n",
+         "        - 保租房\n        - 人才公寓怎么申请啊\n")
+    assert main(["validate", str(kb_copy)]) == 0  # a warning, not an error
+    out = capsys.readouterr().out
+    assert re.search(r"intents/housing\.yaml:\d+: warning: “人才公寓怎么申请” \(housing\.\S+\) and "
+                     r"“人才公寓怎么申请啊” \(housing\.\S+\) are 9\d% alike", out), out
+
+
 def test_validate_passes_on_the_shipped_knowledge_base(capsys):
     assert main(["validate"]) == 0
     assert "0 error(s)" in capsys.readouterr().out

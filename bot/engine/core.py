@@ -26,7 +26,10 @@ from .display import Displays
 from .replies import Reply
 
 if TYPE_CHECKING:
+    from collections.abc import MutableMapping
+
     from ..knowledge.schema import MatchingFile
+    from ..understanding.reader import Learnt
 
 RANKED = 5  # intents a reading keeps: a clarify offers 3, inline mode 5
 SERVED = 10000  # intents' examples the request guesser learns from, at most (see _served)
@@ -57,14 +60,17 @@ def _topic(kb: KnowledgeBase, intent_id: str) -> str:
 class Engine:
     """Built once per knowledge base (a reload builds a new one and swaps it in)."""
 
-    def __init__(self, kb: KnowledgeBase) -> None:
+    def __init__(self, kb: KnowledgeBase, memo: MutableMapping[str, Learnt] | None = None,
+                 ) -> None:
+        """`memo`: guessers learnt before, kept by the caller (see `Reader`)."""
         self.kb = kb
         self.matcher = Matcher(kb)
         self.reader = Reader(
             kb.understanding, self._content,
             kb.request_examples,
             _served(kb),
-            kb.emergency_examples)
+            kb.emergency_examples,
+            memo)
         self.compose = Composer(kb)
         self.displays = Displays(kb)
         self.context_seconds = kb.understanding.conversation.expire_minutes * 60.0

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, MutableMapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from ..matching.normalize import CJK, normalize
 from .guess import NONE, Guess, KindGuesser, frame_features
@@ -47,6 +48,21 @@ def _length(text: str) -> int:
 _CJK = re.compile(f"[{CJK}]")
 
 
+class Learnt(NamedTuple):
+    """What a knowledge base's labelled messages teach: trained once, kept while they last."""
+
+    requests: KindGuesser
+    alarms: KindGuesser
+
+
+def training_key(data: UnderstandingFile, labelled: list[tuple[str, str, str]],
+                 served: list[tuple[str, str]], alarms: list[tuple[str, str, str]]) -> str:
+    """A hash of everything the guessers learn from, in order (training shuffles with a fixed
+    seed, so the same input in the same order is the same model). The code is not in it: a
+    memo that outlives the process is kept per version of the code (see bot/cache.py)."""
+    return hashlib.sha256(repr((data, labelled, served, alarms)).encode()).hexdigest()
+
+
 @dataclass(frozen=True)
 class Understanding:
     requests: tuple[Request, ...] = ()
@@ -79,11 +95,13 @@ class Reader:
     def __init__(self, data: UnderstandingFile, content_of: Callable[[str], list[str]],
                  labelled: Iterable[tuple[str, str, str]] = (),
                  served: Iterable[tuple[str, str]] = (),
-                 alarms: Iterable[tuple[str, str, str]] = ()) -> None:
+                 alarms: Iterable[tuple[str, str, str]] = (),
+                 memo: MutableMapping[str, Learnt] | None = None) -> None:
         """`labelled`: (message, request kind or none, topic) to learn request kinds from;
         `served`: (message, topic) that the topic's answer serves, unless a phrase finds a
         request in it that no answer can serve; `alarms`: (message, emergency or none,
-        topic) to learn emergencies from."""
+        topic) to learn emergencies from. `memo`: guessers already learnt, by `training_key`
+        (training is most of a build, and an edit to an answer changes none of its input)."""
         self._index = PhraseIndex()
         self._requests = Requests(data.requests, self._index)
         self._scope = Scope(data.places, self._index)
@@ -103,8 +121,20 @@ class Reader:
         self._index.add("addressing", data.conversation.addressing)
         self._content_of = content_of
         labelled, served, alarms = list(labelled), list(served), list(alarms)
-        # Each message normalised and framed once, though both guessers learn from it (as a
-        # question without its story, and whole)
+        key = training_key(data, labelled, served, alarms)
+        learnt = memo.get(key) if memo is not None else None
+        if learnt is None:
+            learnt = self._train(data, labelled, served, alarms)
+            if memo is not None:
+                memo[key] = learnt
+        self._guesser, self._alarm = learnt
+        self._numbers = {name: e.numbers for name, e in data.emergencies.items()}
+        self._alarm_threshold = data.guess.emergency_threshold
+
+    def _train(self, data: UnderstandingFile, labelled: list[tuple[str, str, str]],
+               served: list[tuple[str, str]], alarms: list[tuple[str, str, str]]) -> Learnt:
+        """Both guessers, learnt from the same messages: each normalised and framed once (as
+        a question without its story, and whole)."""
         whole = {text: normalize(text) for text in
                  {*(text for text, _, _ in (*labelled, *alarms)), *(text for text, _ in served)}}
         framed: dict[str, set[str]] = {}
@@ -118,7 +148,7 @@ class Reader:
             story = story_part(text)
             return normalize(text[len(story):]) if story else whole[text]
 
-        self._guesser = KindGuesser(
+        requests = KindGuesser(
             [*((frame(asked(text)), kind, topic) for text, kind, topic in labelled),
              *((frame(question), NONE, topic) for question, topic in
                ((asked(text), topic) for text, topic in served) if self._serves(question))],
@@ -126,13 +156,12 @@ class Reader:
         # Emergencies, against the labelled look-alikes and every other message (none is one):
         # the whole message, since "…摔倒了。头在流血。" is no story told before a question.
         # Emergencies name no topic, so each message counts as its own for the vocabulary.
-        self._numbers = {name: e.numbers for name, e in data.emergencies.items()}
         rows = [*((text, kind) for text, kind, _ in alarms),
                 *((text, NONE) for text, _, _ in labelled), *((text, NONE) for text, _ in served)]
-        self._alarm = KindGuesser([(frame(whole[text]), kind, str(i))
-                                   for i, (text, kind) in enumerate(rows)],
-                                  data.guess.emergency_min_messages, ALARM_EPOCHS)
-        self._alarm_threshold = data.guess.emergency_threshold
+        alarm = KindGuesser([(frame(whole[text]), kind, str(i))
+                             for i, (text, kind) in enumerate(rows)],
+                            data.guess.emergency_min_messages, ALARM_EPOCHS)
+        return Learnt(requests, alarm)
 
     def guess(self, text: str, at_least: float = 0.0) -> Guess:
         """The learnt request kind of a compacted question, and how likely one is made."""
