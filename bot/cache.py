@@ -145,6 +145,8 @@ class LearntMemo(MutableMapping[str, Learnt]):
             if not isinstance(stored, Learnt):
                 raise KeyError(key)
             learnt = stored
+        elif not self._path(key).exists():  # learnt for another folder: this one keeps it too
+            _write(self._directory, f"learnt-{self._code}", key, learnt)
         self._remember(key, learnt)
         return learnt
 

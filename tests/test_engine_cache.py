@@ -126,3 +126,40 @@ def test_a_reload_builds_from_the_files_whatever_the_cache_holds(kb_copy, tmp_pa
     assert GREETING in old.reply("你好").text
     monkeypatch.setattr(cache, "build_engine", _no_build)
     assert EDITED in load_engine(kb_copy, folder).reply("你好").text  # what reload cached
+
+
+UNLISTED_EMERGENCY = "孩子把一整瓶退烧药都喝了"  # only the learnt detector knows this one
+
+
+def _learnt(folder: Path) -> list[Path]:
+    return sorted(folder.glob("learnt-*.pickle"))
+
+
+def test_an_edited_answer_keeps_the_learnt_guessers_an_edited_example_retrains_them(
+        kb_copy, tmp_path, engine):
+    folder = tmp_path / "cache"
+    load_engine(kb_copy, folder)
+    (first,) = _learnt(folder)
+    answers = kb_copy / "content" / "answers" / "meta.yaml"
+    answers.write_text(answers.read_text(encoding="utf-8").replace(GREETING, EDITED),
+                       encoding="utf-8")
+    assert EDITED in rebuild(kb_copy, folder).reply("你好").text
+    assert _learnt(folder) == [first]  # what they learn from is unchanged
+    examples = kb_copy / "content" / "emergency_examples.yaml"
+    examples.write_text("examples: []\n", encoding="utf-8")
+    assert rebuild(kb_copy, folder).reply(UNLISTED_EMERGENCY).request != "emergency"
+    assert len(_learnt(folder)) == 2
+    assert engine.reply(UNLISTED_EMERGENCY).request == "emergency"
+
+
+def test_a_broken_learnt_file_is_learnt_again_with_the_right_answers(tmp_path, engine):
+    folder = tmp_path / "cache"
+    load_engine(ROOT, folder)
+    (learnt,) = _learnt(folder)
+    learnt.write_bytes(learnt.read_bytes()[:1000])
+    for path in folder.glob("engine-*.pickle"):
+        path.unlink()  # so that the next start builds, and reads the learnt file
+    run = policybot("ask", "--json", UNLISTED_EMERGENCY, env={"POLICYBOT_CACHE": str(folder)})
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout) == engine.reply(UNLISTED_EMERGENCY).to_json(UNLISTED_EMERGENCY)
+    assert learnt.stat().st_size > 1000  # written whole again
