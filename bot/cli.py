@@ -252,10 +252,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
             for r in rows:
                 print(f"{r['answer_threshold']:16} {r['margin']:6}  {r['right']:5} "
                       f"{r['accuracy']:8} {r['clarify']:7} {r['wrong']:5} {r['declined']:8}")
-            print("\nguess_threshold  right accuracy clarify wrong declined")
-            for r in evaluation.sweep_guess(engine, items, [0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99]):
-                print(f"{r['guess_threshold']:15}  {r['right']:5} {r['accuracy']:8} "
-                      f"{r['clarify']:7} {r['wrong']:5} {r['declined']:8}")
+            for name, values in evaluation.LEARNT_SETTINGS.items():
+                print(f"\n{name}  right accuracy clarify wrong declined")
+                for r in evaluation.sweep_setting(engine, items, name, values):
+                    print(f"{r[name]:{len(name)}}  {r['right']:5} {r['accuracy']:8} "
+                          f"{r['clarify']:7} {r['wrong']:5} {r['declined']:8}")
             return 0
         outcomes = evaluation.run(engine, items)
     rep = evaluation.report(outcomes, conversations)

@@ -254,14 +254,24 @@ def sweep(engine: Engine, items: list[Labelled], answers: list[float], margins: 
     return rows
 
 
-def sweep_guess(engine: Engine, items: list[Labelled], thresholds: list[float]) -> list[dict]:
-    """Figures across the probability from which a learnt request counts (the other
-    thresholds as they are): each question is read once."""
+# The learnt guesses' settings of matching.yaml, and the values `eval --sweep` tries
+LEARNT_SETTINGS = {
+    "guess_threshold": [0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99],
+    "guess_over_answer_threshold": [0.8, 0.9, 0.95, 0.99, 1.0],
+    "topic_guess_threshold": [0.9, 0.95, 0.99, 0.999, 1.0],
+    "topic_guess_unless": [0.0, 0.2, 0.5, 0.8, 1.0],
+}
+
+
+def sweep_setting(engine: Engine, items: list[Labelled], name: str, values: list[float],
+                  ) -> list[dict]:
+    """Figures across the values of one setting (the others as they are): each question is
+    read once."""
     readings = [(item, engine.read(item.q)) for item in items]
     rows = []
-    for threshold in thresholds:
-        settings = engine.kb.matching.model_copy(update={"guess_threshold": threshold})
+    for value in values:
+        settings = engine.kb.matching.model_copy(update={name: value})
         outcomes = [Outcome(item, engine.respond(reading, settings=settings))
                     for item, reading in readings]
-        rows.append({"guess_threshold": threshold, **rates(outcomes)})
+        rows.append({name: value, **rates(outcomes)})
     return rows

@@ -72,19 +72,37 @@ def test_eval_reports_accuracy_per_language_area_and_category():
         assert words in run.stdout
 
 
-def test_eval_sweep_prints_figures_across_thresholds():
+@pytest.fixture(scope="module")
+def dev_sweep() -> str:
     run = policybot("eval", "--sweep", "tests/data/eval/dev.yaml")
-    lines = run.stdout.strip().splitlines()
+    assert run.returncode == 0, run.stderr
+    return run.stdout
+
+
+def test_eval_sweep_prints_figures_across_thresholds(dev_sweep):
+    lines = dev_sweep.strip().splitlines()
     assert lines[0].startswith("answer_threshold") and len(lines) > 10
 
 
 def test_eval_sweep_tries_the_probability_from_which_a_learnt_request_counts():
     run = policybot("eval", "--sweep", "tests/data/eval/round5_dev.yaml")
-    table = run.stdout.split("guess_threshold", 1)[1].strip().splitlines()[1:]
-    rows = [[float(v) for v in line.split()] for line in table]
+    rows = _table(run.stdout, "guess_threshold")
     assert [r[0] for r in rows] == [0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99]
     declined = [r[5] for r in rows]
     assert declined == sorted(declined, reverse=True) and declined[0] > declined[-1]
+
+
+def test_eval_sweep_tries_the_probability_from_which_the_learnt_topic_chooses(dev_sweep):
+    rows = _table(dev_sweep, "topic_guess_threshold")
+    assert [r[0] for r in rows] == [0.9, 0.95, 0.99, 0.999, 1.0]
+    clarified = [r[3] for r in rows]  # the surer it must be, the more close calls clarified
+    assert clarified == sorted(clarified) and clarified[0] < clarified[-1]
+
+
+def _table(out: str, setting: str) -> list[list[float]]:
+    """The rows of the sweep table of `setting`."""
+    block = out.split(f"\n{setting} ", 1)[1].split("\n\n", 1)[0]
+    return [[float(v) for v in line.split()] for line in block.strip().splitlines()[1:]]
 
 
 @pytest.mark.parametrize("entry", [["-m", "bot"], ["-m", "bot", "run"]])

@@ -36,7 +36,8 @@ from bot.telegram_ui.delivery import deliver
 def decided(engine, *scores: tuple[str, float]):
     ranked = [Candidate(intent, score, "") for intent, score in scores]
     reading = Reading(normalized="x", language="en", ranked=ranked)
-    return decide(reading, "en", engine.kb.matching, engine.compose, lambda r, p: False)
+    return decide(reading, "en", engine.kb.matching, engine.compose, lambda r, p: False,
+                  lambda r: ("", 0.0))  # no learnt topic: the ranking alone decides
 
 
 def test_two_close_topics_get_a_clarify_offering_both(engine):

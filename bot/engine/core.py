@@ -47,14 +47,9 @@ def _served(kb: KnowledgeBase) -> list[tuple[str, str]]:
     them in the shipped knowledge base, an even share of SERVED per intent in a grown one, so
     that building stays bounded (it trains on every one of them) as admins add topics."""
     share = max(2, SERVED // max(len(kb.intents), 1))
-    return [(text, _topic(kb, intent.id)) for intent in kb.intents.values()
+    return [(text, kb.topic_id(intent.id)) for intent in kb.intents.values()
             for lang in (intent.examples.zh, intent.examples.en)
             for text in lang[: (share + 1) // 2]]
-
-
-def _topic(kb: KnowledgeBase, intent_id: str) -> str:
-    topic = kb.topic_of(intent_id)
-    return topic.id if topic else intent_id
 
 
 class Engine:
@@ -80,6 +75,9 @@ class Engine:
         self._said = {iid: compact(self.matcher.rewrite(normalize(
                           f"{a.answer.zh} {a.answer.en} {a.plan or ''}")))
                       for iid, a in kb.answers.items()}
+
+    def _learnt_topic(self, reading: Reading) -> tuple[str, float]:
+        return self.reader.topic(reading.plain)
 
     def _content(self, text: str) -> list[str]:
         """Words that could name a topic: two Chinese characters or a real English word."""
@@ -110,7 +108,8 @@ class Engine:
         query = self.matcher.prepare(asked)
         ranked = self.matcher.rank(query, limit=limit, floor=(
             self.kb.matching.clarify_threshold if floor is None else floor))
-        return Reading(normalized, language, ranked, understood, is_traditional(raw), query)
+        return Reading(normalized, language, ranked, understood, is_traditional(raw), query,
+                       plain)
 
     def reply(self, text: str, lang: str | None = None, prefer: str | None = None) -> Reply:
         """Answer a message read on its own. `lang` is the user's explicit choice of display
@@ -147,7 +146,7 @@ class Engine:
         display = lang if d.known(lang) else d.for_message(reading.language, reading.traditional,
                                                            prefer)
         reply = decide(reading, d.content(display), settings or self.kb.matching,
-                       self.compose, self._covers_place)
+                       self.compose, self._covers_place, self._learnt_topic)
         return d.localize(reply, display)
 
     def answer(self, intent_id: str, lang: str) -> Reply | None:

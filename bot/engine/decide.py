@@ -38,6 +38,7 @@ class Reading:
     understood: Understanding = field(default_factory=Understanding)
     traditional: bool = False  # written in traditional characters (繁體)
     query: Query | None = None  # what was ranked, to score another intent on demand
+    plain: str = ""  # normalised, before synonyms: what the learnt guesses learnt from
 
     @property
     def top(self) -> Candidate:
@@ -45,11 +46,14 @@ class Reading:
 
 
 def decide(reading: Reading, lang: Lang, settings: MatchingFile, compose: Composer,
-           covers_place: Callable[[Reading, str], bool]) -> Reply:
+           covers_place: Callable[[Reading, str], bool],
+           learnt_topic: Callable[[Reading], tuple[str, float]]) -> Reply:
     """answer / clarify / decline / emergency for a message read on its own.
 
     `covers_place(reading, place)` says whether the best topic itself is about that place
     (北京中关村 in the national ranking), so naming the place is no reason to decline.
+    `learnt_topic(reading)`: the learnt topic guess and its probability, asked for only
+    where the ranking cannot choose (it costs as much as the ranking).
     """
     ranked, understood, top = reading.ranked, reading.understood, reading.top
     if understood.emergency:
@@ -83,6 +87,25 @@ def decide(reading: Reading, lang: Lang, settings: MatchingFile, compose: Compos
     dominant = top.score >= settings.lead_threshold and top.score >= settings.lead_ratio * runner_up
     if clear or dominant:
         return compose.answer(top.intent, top.score, lang, understood.aspects)
-    close = [c.intent for c in ranked[:MAX_OPTIONS] if c.score >= settings.clarify_threshold
+    close = [c for c in ranked[:MAX_OPTIONS] if c.score >= settings.clarify_threshold
              and c.score >= top.score - settings.clarify_spread]
-    return compose.clarify(close, top.score, lang)
+    chosen = _chosen(close, reading, settings, compose, learnt_topic)
+    if chosen is not None:
+        return compose.answer(chosen.intent, chosen.score, lang, understood.aspects)
+    return compose.clarify([c.intent for c in close], top.score, lang)
+
+
+def _chosen(close: list[Candidate], reading: Reading, settings: MatchingFile,
+            compose: Composer, learnt_topic: Callable[[Reading], tuple[str, float]],
+            ) -> Candidate | None:
+    """The one close topic the learnt topic guess is sure of, if any: chosen on the dev sets,
+    it answered 21 more questions rightly than a clarify did, and 2 wrongly (both would have
+    been clarified between two wrong topics)."""
+    learnt = reading.understood.learnt
+    if learnt is not None and learnt.probability >= settings.topic_guess_unless:
+        return None
+    topic, probability = learnt_topic(reading)
+    if probability < settings.topic_guess_threshold:
+        return None
+    named = [c for c in close if compose.kb.topic_id(c.intent) == topic]
+    return named[0] if len(named) == 1 else None

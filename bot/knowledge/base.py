@@ -78,6 +78,11 @@ class KnowledgeBase:
         topic = self.topic_of(intent_id)
         return getattr(topic, lang) if topic else intent_id
 
+    def topic_id(self, intent_id: str) -> str:
+        """The id of the intent's topic, or its own where it has none."""
+        topic = self.topic_of(intent_id)
+        return topic.id if topic else intent_id
+
     def topic_of(self, intent_id: str) -> Topic | None:
         """The topic an intent belongs to: its own id or the longest topic-id prefix."""
         parts = intent_id.split(".")

@@ -438,6 +438,14 @@ class MatchingFile(_Model):
         ge=0.5, le=1, description="...and from this one up where a phrase names only requests "
         "an answer serves (\"排了多久了\" names `when`, yet asks for live data)"
     )
+    topic_guess_threshold: float = Field(
+        default=1.0, ge=0.5, le=1, description="Where a clarify would offer close topics, the "
+        "one the learnt topic guess names is answered from this probability up"
+    )
+    topic_guess_unless: float = Field(
+        default=0.5, ge=0, le=1, description="...unless a learnt request no answer serves is "
+        "at least this likely (a topic known is no reason to answer what it cannot serve)"
+    )
     keyword_bonus: float = Field(ge=0, le=50)
     max_input_chars: int = Field(ge=20, le=5000)
     stop_words: StopWords

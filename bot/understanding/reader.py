@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
 from ..matching.normalize import CJK, normalize
-from .guess import NONE, Guess, KindGuesser, frame_features
+from .guess import NONE, Guess, KindGuesser, TopicGuesser, frame_features
 from .patterns import PhraseIndex, Span, compact, overlaps
 from .requests import Request, Requests
 from .scope import Scope
@@ -53,6 +53,7 @@ class Learnt(NamedTuple):
 
     requests: KindGuesser
     alarms: KindGuesser
+    topics: TopicGuesser
 
 
 def training_key(data: UnderstandingFile, labelled: list[tuple[str, str, str]],
@@ -127,7 +128,7 @@ class Reader:
             learnt = self._train(data, labelled, served, alarms)
             if memo is not None:
                 memo[key] = learnt
-        self._guesser, self._alarm = learnt
+        self._guesser, self._alarm, self._topics = learnt
         self._numbers = {name: e.numbers for name, e in data.emergencies.items()}
         self._alarm_threshold = data.guess.emergency_threshold
 
@@ -161,11 +162,20 @@ class Reader:
         alarm = KindGuesser([(frame(whole[text]), kind, str(i))
                              for i, (text, kind) in enumerate(rows)],
                             data.guess.emergency_min_messages, ALARM_EPOCHS)
-        return Learnt(requests, alarm)
+        # Topics, from every message that names one: the request examples' topics hold
+        # however the message is worded, what it asks of the topic aside.
+        topics = TopicGuesser([*((frame(whole[text]), topic) for text, _, topic in labelled
+                                 if topic),
+                               *((frame(whole[text]), topic) for text, topic in served)])
+        return Learnt(requests, alarm, topics)
 
     def guess(self, text: str, at_least: float = 0.0) -> Guess:
         """The learnt request kind of a compacted question, and how likely one is made."""
         return self._guesser.guess(text, at_least)
+
+    def topic(self, normalized: str) -> tuple[str, float]:
+        """The learnt topic of a normalised message, and its probability."""
+        return self._topics.guess(compact(normalized))
 
     def _serves(self, normalized: str) -> bool:
         """Whether no phrase finds a request in it that no answer can serve."""

@@ -1,0 +1,39 @@
+"""Close calls settled by the learnt topic guess: where the ranking would offer two or three
+close topics, the one the message's words name (learnt from every labelled message) is
+answered; never a topic the clarify would not have offered."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import DATA
+
+from bot import evaluation
+
+SETS = ("asks_dev", "round5_dev", "round3_dev", "dev")
+
+
+@pytest.fixture(scope="module")
+def changed(engine) -> list[tuple[evaluation.Labelled, object, object]]:
+    """(question, reply, reply with the guess off) for every dev question the guess changes."""
+    off = engine.kb.matching.model_copy(update={"topic_guess_unless": 0.0})
+    changed = []
+    for name in SETS:
+        items, _ = evaluation.load_set(DATA / "eval" / f"{name}.yaml")
+        for item in items:
+            reading = engine.read(item.q)
+            on, without = engine.respond(reading), engine.respond(reading, settings=off)
+            if on != without:
+                changed.append((item, on, without))
+    return changed
+
+
+def test_a_close_call_is_answered_with_one_of_the_topics_it_would_have_offered(changed):
+    assert len(changed) >= 10
+    for item, on, without in changed:
+        assert without.kind == "clarify" and on.kind == "answer", item.q
+        assert on.intent in [o.intent for o in without.options], item.q
+
+
+def test_most_close_calls_it_settles_are_settled_right(changed):
+    right = sum(evaluation.Outcome(item, on).correct for item, on, _ in changed)
+    assert right >= 0.8 * len(changed), f"{right} of {len(changed)}"
