@@ -52,6 +52,10 @@ def _served(kb: KnowledgeBase) -> list[tuple[str, str]]:
             for text in lang[: (share + 1) // 2]]
 
 
+def _no_guess(reading: Reading) -> tuple[str, float]:
+    return "", 0.0
+
+
 class Engine:
     """Built once per knowledge base (a reload builds a new one and swaps it in)."""
 
@@ -122,9 +126,12 @@ class Engine:
         """Answer the next message of a conversation and return the conversation after it."""
         reading = self.read(text)
         wrote = reading.language in ("zh", "en")
-        reply = self.respond(reading, lang or (None if wrote else conversation.lang), prefer)
         topic = conversation.topic(now, self.context_seconds)
-        if topic is not None and topic in self.kb.answers:
+        if topic is not None and topic not in self.kb.answers:
+            topic = None
+        reply = self.respond(reading, lang or (None if wrote else conversation.lang), prefer,
+                             topic_in_context=topic is not None)
+        if topic is not None:
             affinity = self.matcher.score(reading.query, topic) if reading.query else 0.0
             if self._echoes(reading.normalized, topic):
                 affinity = max(affinity, self.kb.understanding.conversation.affinity)
@@ -134,9 +141,12 @@ class Engine:
         return reply, conversation.after(reply, now)
 
     def respond(self, reading: Reading, lang: str | None = None, prefer: str | None = None,
-                settings: MatchingFile | None = None) -> Reply:
+                settings: MatchingFile | None = None, topic_in_context: bool = False,
+                ) -> Reply:
         """The reply to a reading, by the YAML thresholds (or by `settings`, which is how
-        `eval --sweep` tries others without reading every question again)."""
+        `eval --sweep` tries others without reading every question again). `topic_in_context`:
+        a topic is in context, and it, not the learnt topic guess, settles a close call it is
+        one of (see `in_context`): the guess learnt from messages read alone."""
         d = self.displays
         if not is_lang(reading.language):
             fallback = d.default if reading.language is None else d.others
@@ -146,7 +156,8 @@ class Engine:
         display = lang if d.known(lang) else d.for_message(reading.language, reading.traditional,
                                                            prefer)
         reply = decide(reading, d.content(display), settings or self.kb.matching,
-                       self.compose, self._covers_place, self._learnt_topic)
+                       self.compose, self._covers_place,
+                       _no_guess if topic_in_context else self._learnt_topic)
         return d.localize(reply, display)
 
     def answer(self, intent_id: str, lang: str) -> Reply | None:
