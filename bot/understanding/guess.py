@@ -81,11 +81,14 @@ class KindGuesser:
             for k, value in enumerate(likelihoods.get(f, ())):
                 self._table[i * width + 1 + k] = value
 
-    def guess(self, normalized: str, at_least: float = 0.0) -> Guess:
+    def guess(self, normalized: str, at_least: float = 0.0,
+              features: set[str] | None = None) -> Guess:
         """The kind is worked out only when the probability reaches `at_least` (it names the
-        reason of a decline; below that there is none, and half the time is saved)."""
+        reason of a decline; below that there is none, and half the time is saved).
+        `features`: the text's `frame_features`, when another guesser framed it already."""
         index, table, width = self._index, self._table, self._width
-        rows = [i * width for i in map(index.get, frame_features(normalized)) if i is not None]
+        framed = frame_features(normalized) if features is None else features
+        rows = [i * width for i in map(index.get, framed) if i is not None]
         z = self._bias + sum(table[r] for r in rows)
         probability = _sigmoid(z)
         if probability < at_least or not self._kinds:

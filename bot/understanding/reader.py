@@ -192,8 +192,9 @@ class Reader:
             vetoes = found.get(unless, [])
             if any(not overlaps(s, vetoes) for s in found.get(label, [])):
                 numbers += [n for n in group if n not in numbers]
+        framed = frame_features(text)  # both guessers read the whole text's frame, most often
         if not numbers:  # the phrases catch the wordings someone thought of; people find others
-            alarm = self._alarm.guess(text, self._alarm_threshold)
+            alarm = self._alarm.guess(text, self._alarm_threshold, framed)
             if alarm.kind != NONE:
                 numbers = list(self._numbers[alarm.kind])
         told = len(compact(story))
@@ -206,7 +207,7 @@ class Reader:
         # serves is not: "排了多久了" names `when`); "那X呢" names what it switches to, where
         # the frame alone reads like "那租金呢".
         learnt = None if opener or any(r.serve == "decline" for r in requests) \
-            else self.guess(text[told:], GUESS_FLOOR)
+            else self._guesser.guess(text[told:], GUESS_FLOOR, None if told else framed)
         spans = [s for r in requests for s in r.spans] + found.get("generic", []) + opener
         # After "那…", naming our zone names nothing new: "那高新区的呢" asks about the same topic.
         besides = [s for a in aspects for s in found[f"aspect:{a}"]]
