@@ -62,13 +62,16 @@ class KnowledgeBase:
     # Where entries were written, and the labelled messages the learnt readers came from,
     # serve loading and building only: a cached engine (bot/cache.py) is stored without them,
     # which makes a start ~25 ms faster. Its errors come from a fresh load, never from it.
+    # The answers' places are kept: /stale names the file and line of each old answer.
     _NOT_CACHED = ("where", "request_examples", "emergency_examples")
 
     def __getstate__(self) -> dict[str, object]:
-        return {k: v for k, v in self.__dict__.items() if k not in self._NOT_CACHED}
+        state = {k: v for k, v in self.__dict__.items() if k not in self._NOT_CACHED}
+        state["where"] = {k: v for k, v in self.where.items() if k.startswith("answer:")}
+        return state
 
     def __setstate__(self, state: dict[str, object]) -> None:
-        self.__dict__.update(state, where={}, request_examples=[], emergency_examples=[])
+        self.__dict__.update({"request_examples": [], "emergency_examples": []}, **state)
 
     def title(self, intent_id: str, lang: Lang) -> str:
         """A human title: the answer's own, else its topic's, else the id."""
