@@ -24,24 +24,24 @@ CONVERSATIONS = ("conversations_dev", "conversations_test", "conversations3_dev"
 
 # set: (min right %, max wrong-answer rate % of all replies, min declined % where due)
 FLOORS = {
-    "dev": (95.0, 1.5, 97.0),
-    "test": (92.0, 2.5, 94.0),
-    "asks_dev": (89.0, 0.8, 98.0),
-    "asks_test": (88.0, 3.5, 93.0),
+    "dev": (97.0, 1.5, 97.0),
+    "test": (93.0, 2.5, 94.0),
+    "asks_dev": (92.0, 0.8, 98.0),
+    "asks_test": (90.0, 3.5, 93.0),
     "conversations_dev": (88.0, 2.5, 97.0),
     "conversations_test": (88.0, 6.5, 88.0),
     "round3_dev": (91.0, 2.5, 97.0),
-    "round3_test": (87.0, 5.0, 89.0),
+    "round3_test": (89.0, 5.0, 89.0),
     "conversations3_dev": (93.0, 2.5, 95.0),
     "conversations3_test": (88.0, 8.5, 85.0),
     "round4_dev": (95.0, 3.0, 95.0),
-    "round4_test": (86.0, 8.0, 88.0),
+    "round4_test": (90.0, 6.0, 88.0),
     "round5_dev": (88.0, 6.5, 91.0),
-    "round5_test": (79.0, 11.0, 82.0),  # held out: where the bot is weakest (see README)
+    "round5_test": (84.0, 8.0, 82.0),  # held out: where the bot is weakest (see README)
     "conversations5_dev": (91.0, 4.0, 95.0),
-    "conversations5_test": (84.0, 12.0, 55.0),
-    "round6_dev": (93.0, 3.0, 96.0),
-    "round6_test": (85.0, 3.5, 94.0),
+    "conversations5_test": (87.0, 10.0, 75.0),
+    "round6_dev": (94.0, 3.0, 96.0),
+    "round6_test": (89.0, 3.0, 94.0),
     "conversations6_dev": (95.0, 1.5, 97.0),
     "conversations6_test": (91.0, 2.5, 90.0),
     # emergencies: the share given the right number first is floored below
