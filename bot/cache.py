@@ -22,7 +22,6 @@ import pickle
 import sys
 import tempfile
 import zlib
-from collections.abc import Iterator, MutableMapping
 from importlib.util import find_spec
 from pathlib import Path
 
@@ -125,7 +124,7 @@ def _build_and_store(root: Path, directory: Path, key: str) -> Engine:
     return engine
 
 
-class LearntMemo(MutableMapping[str, Learnt]):
+class LearntMemo:
     """Guessers learnt before, by their training key, for this version of the code: kept on
     disk beside the engines and, for the builds of one process (a test run, an in-process
     reload), in memory too. Training is most of a build, and most edits (an answer, a link)
@@ -134,36 +133,26 @@ class LearntMemo(MutableMapping[str, Learnt]):
     def __init__(self, directory: Path) -> None:
         self._directory = directory
         self._code = code_digest()[:16]
+        self._prefix = f"learnt-{self._code}"
 
     def _path(self, key: str) -> Path:
-        return self._directory / f"learnt-{self._code}-{key}.pickle"
+        return self._directory / f"{self._prefix}-{key}.pickle"
 
-    def __getitem__(self, key: str) -> Learnt:
+    def get(self, key: str) -> Learnt | None:
         learnt = _RECENT.get((self._code, key))
         if learnt is None:
             stored = _read(self._path(key), key, "learnt model")
             if not isinstance(stored, Learnt):
-                raise KeyError(key)
+                return None
             learnt = stored
         elif not self._path(key).exists():  # learnt for another folder: this one keeps it too
-            _write(self._directory, f"learnt-{self._code}", key, learnt)
+            _write(self._directory, self._prefix, key, learnt)
         self._remember(key, learnt)
         return learnt
 
     def __setitem__(self, key: str, learnt: Learnt) -> None:
         self._remember(key, learnt)
-        _write(self._directory, f"learnt-{self._code}", key, learnt)
-
-    def __delitem__(self, key: str) -> None:
-        _RECENT.pop((self._code, key), None)
-        self._path(key).unlink(missing_ok=True)
-
-    def __iter__(self) -> Iterator[str]:
-        prefix = f"learnt-{self._code}-"
-        return (p.stem[len(prefix):] for p in self._directory.glob(f"{prefix}*.pickle"))
-
-    def __len__(self) -> int:
-        return sum(1 for _ in self)
+        _write(self._directory, self._prefix, key, learnt)
 
     def _remember(self, key: str, learnt: Learnt) -> None:
         _RECENT.pop((self._code, key), None)

@@ -8,6 +8,7 @@ import pytest
 from conftest import DATA
 
 from bot import evaluation
+from bot.engine.conversation import Conversation
 
 SETS = ("asks_dev", "round5_dev", "round3_dev", "dev")
 
@@ -37,3 +38,31 @@ def test_a_close_call_is_answered_with_one_of_the_topics_it_would_have_offered(c
 def test_most_close_calls_it_settles_are_settled_right(changed):
     right = sum(evaluation.Outcome(item, on).correct for item, on, _ in changed)
     assert right >= 0.8 * len(changed), f"{right} of {len(changed)}"
+
+
+CONVERSATIONS = ("conversations_dev", "conversations3_dev", "conversations5_dev",
+                 "conversations6_dev")
+
+
+def test_in_a_conversation_the_topic_in_context_not_the_guess_settles_a_close_call(engine):
+    """The guess is learnt from messages read alone; with a topic in context, a close call is
+    read against that topic (a follow-up on it, or still a clarify), never settled by the
+    guess on another topic."""
+    off = engine.kb.matching.model_copy(update={"topic_guess_unless": 0.0})
+    close_calls = elsewhere = 0
+    for name in CONVERSATIONS:
+        _, dialogues = evaluation.load_set(DATA / "eval" / f"{name}.yaml")
+        for turns in dialogues:
+            state, now = Conversation(), 0.0
+            for item in turns:
+                topic = state.topic(now, engine.context_seconds)
+                reading = engine.read(item.q)
+                reply, state = engine.converse(item.q, state, now)
+                now += evaluation.TURN_SECONDS
+                if topic is None or engine.respond(reading, settings=off).kind != "clarify":
+                    continue
+                close_calls += 1
+                alone = engine.respond(reading)
+                elsewhere += alone.kind == "answer" and alone.intent != topic
+                assert reply.kind == "clarify" or reply.intent == topic, item.q
+    assert close_calls >= 5 and elsewhere >= 1  # read alone, the guess would leave the topic

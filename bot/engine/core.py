@@ -26,10 +26,8 @@ from .display import Displays
 from .replies import Reply
 
 if TYPE_CHECKING:
-    from collections.abc import MutableMapping
-
     from ..knowledge.schema import MatchingFile
-    from ..understanding.reader import Learnt
+    from ..understanding.reader import Memo
 
 RANKED = 5  # intents a reading keeps: a clarify offers 3, inline mode 5
 SERVED = 10000  # intents' examples the request guesser learns from, at most (see _served)
@@ -59,8 +57,7 @@ def _no_guess(reading: Reading) -> tuple[str, float]:
 class Engine:
     """Built once per knowledge base (a reload builds a new one and swaps it in)."""
 
-    def __init__(self, kb: KnowledgeBase, memo: MutableMapping[str, Learnt] | None = None,
-                 ) -> None:
+    def __init__(self, kb: KnowledgeBase, memo: Memo | None = None) -> None:
         """`memo`: guessers learnt before, kept by the caller (see `Reader`)."""
         self.kb = kb
         self.matcher = Matcher(kb)
@@ -145,8 +142,8 @@ class Engine:
                 ) -> Reply:
         """The reply to a reading, by the YAML thresholds (or by `settings`, which is how
         `eval --sweep` tries others without reading every question again). `topic_in_context`:
-        a topic is in context, and it, not the learnt topic guess, settles a close call it is
-        one of (see `in_context`): the guess learnt from messages read alone."""
+        a topic is in context, so the learnt topic guess (learnt from messages read alone)
+        settles no close call: `in_context` reads a clarify against the topic in context."""
         d = self.displays
         if not is_lang(reading.language):
             fallback = d.default if reading.language is None else d.others

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Iterable, MutableMapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from ..matching.normalize import CJK, normalize
 from .guess import NONE, Guess, KindGuesser, TopicGuesser, frame_features
@@ -56,6 +56,14 @@ class Learnt(NamedTuple):
     topics: TopicGuesser
 
 
+class Memo(Protocol):
+    """Guessers learnt before, by `training_key`: a dict, or bot/cache.py's files."""
+
+    def get(self, key: str) -> Learnt | None: ...
+
+    def __setitem__(self, key: str, learnt: Learnt) -> None: ...
+
+
 def training_key(data: UnderstandingFile, labelled: list[tuple[str, str, str]],
                  served: list[tuple[str, str]], alarms: list[tuple[str, str, str]]) -> str:
     """A hash of everything the guessers learn from, in order (training shuffles with a fixed
@@ -97,7 +105,7 @@ class Reader:
                  labelled: Iterable[tuple[str, str, str]] = (),
                  served: Iterable[tuple[str, str]] = (),
                  alarms: Iterable[tuple[str, str, str]] = (),
-                 memo: MutableMapping[str, Learnt] | None = None) -> None:
+                 memo: Memo | None = None) -> None:
         """`labelled`: (message, request kind or none, topic) to learn request kinds from;
         `served`: (message, topic) that the topic's answer serves, unless a phrase finds a
         request in it that no answer can serve; `alarms`: (message, emergency or none,
@@ -192,8 +200,9 @@ class Reader:
             vetoes = found.get(unless, [])
             if any(not overlaps(s, vetoes) for s in found.get(label, [])):
                 numbers += [n for n in group if n not in numbers]
-        framed = frame_features(text)  # both guessers read the whole text's frame, most often
+        framed = None  # the whole text's frame, which both guessers read where no story is told
         if not numbers:  # the phrases catch the wordings someone thought of; people find others
+            framed = frame_features(text)
             alarm = self._alarm.guess(text, self._alarm_threshold, framed)
             if alarm.kind != NONE:
                 numbers = list(self._numbers[alarm.kind])
