@@ -93,7 +93,9 @@ class KindGuesser:
         probability = _sigmoid(z)
         if probability < at_least or not self._kinds:
             return Guess(NONE, probability)
-        scores = [sum(table[r + k] for r in rows) for k in range(1, width)]
+        # each kind's column summed in C over the rows' slices, in the same order as before
+        scores = list(map(sum, zip(*(table[r + 1:r + width] for r in rows), strict=True))
+                      ) if rows else [0.0] * (width - 1)
         return Guess(self._kinds[scores.index(max(scores))], probability)
 
 
