@@ -136,6 +136,9 @@ def test_a_traditional_chinese_reader_gets_traditional_chinese_for_a_message_wit
      "life.social_security"),
     # a term taken up from the answer just given
     ("科技型中小企业有什么支持", "business.sme", "梯度培育是啥意思", "business.overview"),
+    # asking where to see "it", whatever small talk "see" alone matches
+    ("基本公共服务清单包括哪些内容", "reform.public_service_list", "where can I see it online",
+     "meta.goodbye"),
 ])
 def test_a_follow_up_naming_another_topic_word_stays_on_the_topic_in_context(
         engine, first, topic, follow_up, alone):
@@ -162,6 +165,10 @@ def test_a_new_question_the_bot_cannot_answer_is_not_glued_to_the_topic(engine, 
     ("人才公寓怎么申请", "is there a plan to fix up old compounds?", "housing.renovation"),
     ("科技型中小企业有什么支持", "alright. what about talent housing?",
      "housing.talent_apartment"),
+    # an opener and words of its own switch, whatever "这些" points back at
+    ("碳达峰碳中和有什么规划", "那新能源呢 像风电这些", "green.energy"),
+    # a two-letter word that is a topic's keyword names that topic
+    ("科技型中小企业有什么支持", "and what about IP", "business.ip"),
 ])
 def test_a_switch_or_a_new_question_still_changes_the_topic(engine, first, next_message, topic):
     _, state = engine.converse(first, Conversation(), now=0.0)

@@ -85,12 +85,15 @@ def in_context(base: Reply, reading: Reading, topic: str, affinity: float, compo
     if base.kind == "answer":
         # "do I need social insurance for it?": asking more about "it" is about the topic in
         # context, however well social insurance alone is matched
+        # ("那新能源呢 比如光伏这些" names what it switches to: an opener and words of its own)
         taken_over = (base.intent != topic and u.refers and short and not is_meta(base.intent)
+                      and (u.elliptical or not u.opener)
                       and (base.score < settings.switch_score
                            or (ask is not None and not u.opener)))
-        # "有啥用", "多久更新一次" after a topic: about the topic, unless they speak to the bot
-        about_topic = (is_meta(base.intent) and not base.small_talk and short
-                       and not u.to_bot)
+        # "有啥用", "多久更新一次" after a topic: about the topic, unless they speak to the bot;
+        # "where can I actually see it" asks about "it", whatever small talk "see" matches
+        about_topic = is_meta(base.intent) and short and (
+            (not base.small_talk and not u.to_bot) or (u.refers and ask is not None))
         # "need to have 社保 first?" after talent apartments: a short question with no opener
         # that the topic in context explains a little, and another topic only so-so, stays
         stays = (short and not u.opener and base.score < settings.stay_score

@@ -61,6 +61,8 @@ class Engine:
         """`memo`: guessers learnt before, kept by the caller (see `Reader`)."""
         self.kb = kb
         self.matcher = Matcher(kb)
+        self._short_keywords = {w for intent in kb.intents.values() for k in intent.keywords
+                                for w in [self.matcher.normalize(k)] if w.isascii() and len(w) < 3}
         self.reader = Reader(
             kb.understanding, self._content,
             kb.request_examples,
@@ -81,9 +83,11 @@ class Engine:
         return self.reader.topic(reading.plain)
 
     def _content(self, text: str) -> list[str]:
-        """Words that could name a topic: two Chinese characters or a real English word."""
+        """Words that could name a topic: two Chinese characters, a real English word, or a
+        shorter one that is a topic's keyword ("what about IP?" names intellectual property)."""
         zh, words = self.matcher.tokenizer.segments(text, strict=True)
-        return [w for w in zh if len(w) >= 2] + [w for w in words if len(w) >= 3]
+        return [w for w in zh if len(w) >= 2] + [w for w in words
+                                                  if len(w) >= 3 or w in self._short_keywords]
 
     # -- entry points ----------------------------------------------------------------
 
