@@ -94,8 +94,8 @@ class KindGuesser:
         if probability < at_least or not self._kinds:
             return Guess(NONE, probability)
         # each kind's column summed in C over the rows' slices, in the same order as before
-        scores = list(map(sum, zip(*(table[r + 1:r + width] for r in rows), strict=True))
-                      ) if rows else [0.0] * (width - 1)
+        columns = zip(*(table[r + 1:r + width] for r in rows), strict=True)
+        scores: list[float] = list(map(sum, columns)) if rows else [0.0] * (width - 1)
         return Guess(self._kinds[scores.index(max(scores))], probability)
 
 
