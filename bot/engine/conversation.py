@@ -66,7 +66,9 @@ def in_context(base: Reply, reading: Reading, topic: str, affinity: float, compo
     """The reply to a message with `topic` in context, given what it gets on its own (`base`)
     and the score the topic in context gets for it (`affinity`).
 
-    A clear new question, a switch ("那保租房呢") and small talk stand on their own. A decline
+    A clear new question, a switch ("那保租房呢") and small talk stand on their own; a switch
+    that matches one topic far better than the others but not well enough to answer alone gets
+    that topic, not a list. A decline
     that names no topic is about the topic in context ("租金多少"). A message that names nothing
     of its own beyond what it asks ("那怎么申请？", "外地人也可以吗"), or a short one that points
     back ("how big is it?"), names an aspect, or that the topic in context explains a little
@@ -102,6 +104,14 @@ def in_context(base: Reply, reading: Reading, topic: str, affinity: float, compo
             return compose.answer(topic, base.score, base.lang, u.aspects, request=ask,
                                   brief=True)
         return base
+    if (base.kind == "clarify" and u.opener and not u.elliptical and not u.place
+            and reading.ranked and topic not in [o.intent for o in base.options]):
+        # "那融资呢": a switch names a topic of its own; the best of those it might mean, when
+        # it is well ahead of the others
+        best = reading.ranked[0]
+        second = reading.ranked[1].score if len(reading.ranked) > 1 else 0.0
+        if best.score >= settings.switch_lead * second:
+            return compose.answer(best.intent, best.score, base.lang, u.aspects, request=ask)
     signals = u.refers or bool(u.aspects) or affinity >= settings.affinity
     if u.elliptical or topic in [o.intent for o in base.options] or (short and signals):
         return compose.answer(topic, base.score, base.lang, u.aspects, request=ask, brief=True)

@@ -360,6 +360,9 @@ class ConversationSettings(_Model):
     affinity: float = Field(ge=0, le=100, description="A short message with nothing else to "
                             "mark it as a follow-up is one when the topic in context scores "
                             "this much for it")
+    switch_lead: float = Field(default=3.0, ge=1, description="A switch (\"那融资呢\") that "
+                               "no topic matches well enough to answer gets its best topic "
+                               "when that scores this many times the next one")
 
 
 class GuessSettings(_Model):
