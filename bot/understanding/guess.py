@@ -15,8 +15,8 @@ the labelled requests alone (it only picks the reason the reply gives).
 from __future__ import annotations
 
 import math
-import random
 import re
+import zlib
 from array import array
 from collections import defaultdict
 from collections.abc import Iterable
@@ -165,20 +165,24 @@ def _sigmoid(z: float) -> float:
 
 def _logistic(rows: list[tuple[list[str], bool]], epochs: int) -> tuple[dict[str, float], float]:
     """Weights by AdaGrad, the two classes weighted to count equally (the answerable messages
-    outnumber the others many times over); shuffled with a fixed seed, so a knowledge base
-    always trains to the same model."""
+    outnumber the others many times over). Each pass takes the messages in an order drawn
+    from their own words (a hash of each with the pass number), not from a seeded shuffle of
+    the list: a knowledge base always trains to the same model, and one message added or
+    dropped leaves the order of all the others, so a small edit makes a small change."""
     ids: dict[str, int] = {}  # features as list positions: a third faster than dict keys
-    numbered = [([ids.setdefault(f, len(ids)) for f in features], y) for features, y in rows]
+    numbered = [([ids.setdefault(f, len(ids)) for f in sorted(features)], y)
+                for features, y in rows]
+    names = ["\x1f".join(sorted(features)).encode() for features, _ in rows]
     positive = sum(1 for _, y in numbered if y)
     weight = (len(numbered) - positive) / positive if positive else 1.0
     w = [0.0] * len(ids)
     squares = [1e-8] * len(ids)
     bias = 0.0
-    shuffle = random.Random(0).shuffle
     sqrt, get, rate, l2 = math.sqrt, w.__getitem__, _RATE, _L2
-    for _ in range(epochs):
-        shuffle(numbered)
-        for features, y in numbered:
+    for epoch in range(epochs):
+        salt = epoch.to_bytes(2, "big")
+        order = sorted(range(len(numbered)), key=lambda i: (zlib.crc32(salt + names[i]), i))
+        for features, y in map(numbered.__getitem__, order):
             p = _sigmoid(bias + sum(map(get, features)))
             g = (p - 1.0) * weight if y else p
             bias -= 0.1 * rate * g
