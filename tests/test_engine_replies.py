@@ -167,6 +167,8 @@ def test_a_new_question_the_bot_cannot_answer_is_not_glued_to_the_topic(engine, 
      "housing.talent_apartment"),
     # an opener and words of its own switch, whatever "这些" points back at
     ("碳达峰碳中和有什么规划", "那新能源呢 像风电这些", "green.energy"),
+    # "X那边呢" names X: 那边 points back at nothing there
+    ("预算绩效管理改革是什么", "国资那边呢", "reform.soe"),
     # a switch that no topic matches well enough to answer alone, one far ahead of the rest
     ("人才公寓怎么申请", "那读书呢", "education.enrollment"),
     # a two-letter word that is a topic's keyword names that topic

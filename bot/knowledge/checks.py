@@ -211,7 +211,7 @@ def kb_phrases(kb: KnowledgeBase) -> Iterator[tuple[str, str, bool]]:
             yield f"aspects.{key}.terms:{i}", phrase, False
     for i, phrase in enumerate(u.generic):
         yield f"generic:{i}", phrase, False
-    for name in ("openers", "references"):
+    for name in ("openers", "references", "not_references"):
         for i, phrase in enumerate(getattr(u.conversation, name)):
             yield f"conversation.{name}:{i}", phrase, False
 

@@ -345,6 +345,11 @@ class ConversationSettings(_Model):
     references: list[Pattern] = Field(
         description="Words that point back at the topic in context (它, it, there): anywhere"
     )
+    not_references: list[Pattern] = Field(
+        default_factory=list,
+        description="Where a reference word is part of one of these (\"国企那边呢\" names what "
+        "it switches to), it points back at nothing",
+    )
     addressing: list[Pattern] = Field(
         default_factory=list,
         description="Words that speak to the bot (你, you, bot): a short message with the topic "

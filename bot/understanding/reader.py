@@ -127,6 +127,7 @@ class Reader:
         self._index.add("generic", data.generic)
         self._index.add("opener", data.conversation.openers)
         self._index.add("reference", data.conversation.references)
+        self._index.add("reference:unless", data.conversation.not_references)
         self._index.add("addressing", data.conversation.addressing)
         self._content_of = content_of
         labelled, served, alarms = list(labelled), list(served), list(alarms)
@@ -232,7 +233,8 @@ class Reader:
             fragment=bool(requests) and not self._content_of(_without(text, spans)),
             elliptical=not named and bool(
                 any(r.follow_up for r in requests) or aspects or opener),
-            refers=bool(found.get("reference")),
+            refers=any(not overlaps(s, found.get("reference:unless", []))
+                       for s in found.get("reference", [])),
             to_bot=bool(found.get("addressing")),
             opener=bool(opener),
             learnt=learnt,
