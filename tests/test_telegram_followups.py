@@ -81,3 +81,12 @@ def test_a_clarify_offers_none_of_these_which_leads_to_the_hotline_and_menu(fake
     fake.push_callback("1:n", user_id=309)
     sent = fake.wait_for_sync("sendMessage", to_chat(309), after=mark)
     assert "12345" in sent.params["text"] and "1:a:talent" in callback_data(sent)
+
+
+def test_a_switch_gets_the_topic_it_names_even_where_it_points_around(fake, bot):
+    """"那读书呢" matches school places alone though not well enough to answer it on its own;
+    "国资那边呢" names state-owned enterprises, 那边 pointing back at nothing."""
+    say(fake, "人才公寓怎么申请", 310, language_code="zh-hans")
+    assert "增加学位供给" in say(fake, "那读书呢", 310, language_code="zh-hans").params["text"]
+    say(fake, "预算绩效管理改革是什么", 310, language_code="zh-hans")
+    assert "国资国企改革" in say(fake, "国资那边呢", 310, language_code="zh-hans").params["text"]

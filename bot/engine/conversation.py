@@ -104,8 +104,9 @@ def in_context(base: Reply, reading: Reading, topic: str, affinity: float, compo
             return compose.answer(topic, base.score, base.lang, u.aspects, request=ask,
                                   brief=True)
         return base
+    offered = [o.intent for o in base.options]
     if (base.kind == "clarify" and u.opener and not u.elliptical and not u.place
-            and reading.ranked and topic not in [o.intent for o in base.options]):
+            and reading.ranked and topic not in offered):
         # "那融资呢": a switch names a topic of its own; the best of those it might mean, when
         # it is well ahead of the others
         best = reading.ranked[0]
@@ -113,6 +114,6 @@ def in_context(base: Reply, reading: Reading, topic: str, affinity: float, compo
         if best.score >= settings.switch_lead * second:
             return compose.answer(best.intent, best.score, base.lang, u.aspects, request=ask)
     signals = u.refers or bool(u.aspects) or affinity >= settings.affinity
-    if u.elliptical or topic in [o.intent for o in base.options] or (short and signals):
+    if u.elliptical or topic in offered or (short and signals):
         return compose.answer(topic, base.score, base.lang, u.aspects, request=ask, brief=True)
     return base

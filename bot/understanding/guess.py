@@ -170,9 +170,10 @@ def _logistic(rows: list[tuple[list[str], bool]], epochs: int) -> tuple[dict[str
     the list: a knowledge base always trains to the same model, and one message added or
     dropped leaves the order of all the others, so a small edit makes a small change."""
     ids: dict[str, int] = {}  # features as list positions: a third faster than dict keys
-    numbered = [([ids.setdefault(f, len(ids)) for f in sorted(features)], y)
-                for features, y in rows]
-    names = ["\x1f".join(sorted(features)).encode() for features, _ in rows]
+    ordered = [sorted(features) for features, _ in rows]
+    numbered = [([ids.setdefault(f, len(ids)) for f in features], y)
+                for features, (_, y) in zip(ordered, rows, strict=True)]
+    names = ["\x1f".join(features).encode() for features in ordered]
     positive = sum(1 for _, y in numbered if y)
     weight = (len(numbered) - positive) / positive if positive else 1.0
     w = [0.0] * len(ids)

@@ -323,5 +323,12 @@ def overlaps(span: Span, spans: Iterable[Span]) -> bool:
     return any(start < span[1] and span[0] < end for start, end in spans)
 
 
+def unvetoed(found: dict[str, list[Span]], label: str, unless: str) -> list[Span]:
+    """Where `label`'s phrases occur, less where a phrase of `unless` overlaps them
+    ("对外开放" is no "开放" a user asks about now)."""
+    vetoes = found.get(unless, [])
+    return [s for s in found.get(label, []) if not overlaps(s, vetoes)]
+
+
 def inside(span: Span, spans: Iterable[Span]) -> bool:
     return any(start <= span[0] and span[1] <= end for start, end in spans)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from ..matching.normalize import CJK, normalize
 from .guess import NONE, Guess, KindGuesser, TopicGuesser, frame_features
-from .patterns import PhraseIndex, Span, compact, overlaps
+from .patterns import PhraseIndex, Span, compact, unvetoed
 from .requests import Request, Requests
 from .scope import Scope
 
@@ -198,8 +198,7 @@ class Reader:
         found = self._index.scan(text)
         numbers: list[str] = []
         for group, label, unless in self._emergencies:
-            vetoes = found.get(unless, [])
-            if any(not overlaps(s, vetoes) for s in found.get(label, [])):
+            if unvetoed(found, label, unless):
                 numbers += [n for n in group if n not in numbers]
         framed = None  # the whole text's frame, which both guessers read where no story is told
         if not numbers:  # the phrases catch the wordings someone thought of; people find others
@@ -233,8 +232,7 @@ class Reader:
             fragment=bool(requests) and not self._content_of(_without(text, spans)),
             elliptical=not named and bool(
                 any(r.follow_up for r in requests) or aspects or opener),
-            refers=any(not overlaps(s, found.get("reference:unless", []))
-                       for s in found.get("reference", [])),
+            refers=bool(unvetoed(found, "reference", "reference:unless")),
             to_bot=bool(found.get("addressing")),
             opener=bool(opener),
             learnt=learnt,

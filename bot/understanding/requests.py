@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .patterns import PhraseIndex, Span, overlaps
+from .patterns import PhraseIndex, Span, unvetoed
 
 if TYPE_CHECKING:
     from ..knowledge.schema import RequestKind
@@ -37,10 +37,7 @@ class Requests:
         "…paid 8000 in fees. Is there legal aid?" no price is asked)."""
         requests = []
         for name, kind, label, unless in self._kinds:
-            if label not in found:
-                continue
-            vetoes = found.get(unless, [])
-            spans = [s for s in found[label] if not overlaps(s, vetoes)]
+            spans = unvetoed(found, label, unless)
             if kind.whole:
                 spans = [s for s in spans if s == (0, len(text))]
             if kind.asked_only:
