@@ -157,6 +157,18 @@ def test_a_new_question_the_bot_cannot_answer_is_not_glued_to_the_topic(engine, 
     assert (follow.kind, follow.intent) == ("fallback", None)
 
 
+def test_a_question_with_close_topics_of_its_own_is_not_glued_by_an_aspect_alone(engine):
+    """"foreign researchers" names an aspect, but nothing of the message is about the biotown:
+    it gets its own list to choose from, not the biotown answer."""
+    message = "any funding for foreign researchers relocating to the zone"
+    alone = engine.reply(message)
+    assert alone.kind == "clarify" and "zone.biotown" not in [o.intent for o in alone.options]
+    _, state = engine.converse("天府国际生物城是什么", Conversation(), now=0.0)
+    follow = engine.converse(message, state, now=30.0)[0]
+    assert (follow.kind, [o.intent for o in follow.options]) == (
+        "clarify", [o.intent for o in alone.options])
+
+
 @pytest.mark.parametrize(("first", "next_message", "topic"), [
     ("人才公寓怎么申请", "那社保呢", "life.social_security"),  # a switch
     # ...after a decline too: "那X呢" names what it switches to, though "那租金呢" is a price

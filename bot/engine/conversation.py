@@ -113,7 +113,10 @@ def in_context(base: Reply, reading: Reading, topic: str, affinity: float, compo
         second = reading.ranked[1].score if len(reading.ranked) > 1 else 0.0
         if best.score >= settings.switch_lead * second:
             return compose.answer(best.intent, best.score, base.lang, u.aspects, request=ask)
-    signals = u.refers or bool(u.aspects) or affinity >= settings.affinity
+    # an aspect ("for foreigners") is a sign only where the message has no close topics of
+    # its own: "any funding for foreign researchers" is a list of its own, not the biotown
+    aspect = bool(u.aspects) and base.kind != "clarify"
+    signals = u.refers or aspect or affinity >= settings.affinity
     if u.elliptical or topic in offered or (short and signals):
         return compose.answer(topic, base.score, base.lang, u.aspects, request=ask, brief=True)
     return base
