@@ -136,9 +136,6 @@ def test_a_traditional_chinese_reader_gets_traditional_chinese_for_a_message_wit
      "life.social_security"),
     # a term taken up from the answer just given
     ("科技型中小企业有什么支持", "business.sme", "梯度培育是啥意思", "business.overview"),
-    # asking where to see "it", whatever small talk "see" alone matches
-    ("基本公共服务清单包括哪些内容", "reform.public_service_list", "where can I see it online",
-     "meta.goodbye"),
 ])
 def test_a_follow_up_naming_another_topic_word_stays_on_the_topic_in_context(
         engine, first, topic, follow_up, alone):
@@ -155,6 +152,16 @@ def test_a_new_question_the_bot_cannot_answer_is_not_glued_to_the_topic(engine, 
     _, state = engine.converse(first, Conversation(), now=0.0)
     follow = engine.converse(follow_up, state, now=30.0)[0]
     assert (follow.kind, follow.intent) == ("fallback", None)
+
+
+@pytest.mark.parametrize(("first", "follow_up"), [
+    ("talent apartment", "who do I call"),
+    ("老旧小区改造有什么政策", "有没有电话可以打"),
+])
+def test_asking_whom_to_call_gets_the_contact_answer_whatever_is_in_context(
+        engine, first, follow_up):
+    _, state = engine.converse(first, Conversation(), now=0.0)
+    assert engine.converse(follow_up, state, now=30.0)[0].intent == "meta.contact"
 
 
 def test_a_question_with_close_topics_of_its_own_is_not_glued_by_an_aspect_alone(engine):

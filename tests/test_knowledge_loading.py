@@ -79,6 +79,8 @@ def test_a_duplicate_key_is_an_error_not_a_silent_overwrite(kb_copy):
         ("content/emergency_examples.yaml", "kind: fire,", "kind: flood,", "is not an emergency"),
         ("content/request_examples.yaml", "kind: price,", "kind: pricey,",
          "is not a request kind"),
+        ("content/understanding.yaml", "stand_alone: [meta.contact]",
+         "stand_alone: [meta.contacts]", "stand_alone: 'meta.contacts' is not a known intent"),
         ("content/request_examples.yaml", "topic: housing.talent_apartment}",
          "topic: housing.talent_flats}", "is not known"),
     ],

@@ -92,10 +92,12 @@ def in_context(base: Reply, reading: Reading, topic: str, affinity: float, compo
                       and (u.elliptical or not u.opener)
                       and (base.score < settings.switch_score
                            or (ask is not None and not u.opener)))
-        # "有啥用", "多久更新一次" after a topic: about the topic, unless they speak to the bot;
-        # "where can I actually see it" asks about "it", whatever small talk "see" matches
-        about_topic = is_meta(base.intent) and short and (
-            (not base.small_talk and not u.to_bot) or (u.refers and ask is not None))
+        # "有啥用", "多久更新一次" after a topic: about the topic, unless they speak to the bot
+        # or ask what stands alone ("who do I call then"); "where can I actually see it" asks
+        # about "it", whatever small talk it matches
+        about_topic = (is_meta(base.intent) and base.intent not in settings.stand_alone
+                       and short and ((not base.small_talk and not u.to_bot)
+                                      or (u.refers and ask is not None)))
         # "need to have 社保 first?" after talent apartments: a short question with no opener
         # that the topic in context explains a little, and another topic only so-so, stays
         stays = (short and not u.opener and base.score < settings.stay_score

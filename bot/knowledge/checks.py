@@ -226,6 +226,13 @@ def _placeholders(text: str) -> set[str]:
         return {"(unbalanced braces)"}
 
 
+def stand_alone_intents_are_known(kb: KnowledgeBase) -> Iterator[Problem]:
+    for intent in kb.understanding.conversation.stand_alone:
+        if intent not in kb.answers:
+            yield located(kb, "conversation", "stand_alone", f"conversation.stand_alone: "
+                          f"{intent!r} is not a known intent", "use an intent id")
+
+
 def requests_have_their_texts(kb: KnowledgeBase) -> Iterator[Problem]:
     for name, kind in kb.understanding.requests.items():
         if kind.otherwise is not None and kind.otherwise not in kb.answers:
@@ -347,6 +354,7 @@ ERROR_CHECKS: list[Callable[[KnowledgeBase], Iterator[Problem]]] = [
     thresholds_are_ordered,
     answers_are_short,
     requests_have_their_texts,
+    stand_alone_intents_are_known,
     emergency_numbers_are_known,
     request_examples_are_labelled,
     emergency_examples_are_labelled,

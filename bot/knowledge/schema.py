@@ -365,6 +365,9 @@ class ConversationSettings(_Model):
     affinity: float = Field(ge=0, le=100, description="A short message with nothing else to "
                             "mark it as a follow-up is one when the topic in context scores "
                             "this much for it")
+    stand_alone: list[IntentId] = Field(
+        default_factory=list, description="Questions about the bot that stand on their own with "
+        "a topic in context (\"who do I call then\" asks for the contact answer)")
     switch_lead: float = Field(default=3.0, ge=1, description="A switch (\"那融资呢\") that "
                                "no topic matches well enough to answer gets its best topic "
                                "when that scores this many times the next one")

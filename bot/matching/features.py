@@ -22,6 +22,7 @@ _CJK_RUN = re.compile(f"^[{CJK}]")
 _CJK_CHAR = re.compile(f"[{CJK}]")
 
 CHAR, PINYIN, WORD, PREFIX = "c:", "p:", "w:", "f:"
+PHRASE = "s:"  # a whole short example, stop words and all (see Matcher._phrase)
 PREFIX_LEN = 5  # "certified"/"certification", "enrol"/"enrolment" share their first letters
 
 

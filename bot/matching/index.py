@@ -16,11 +16,13 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from ..knowledge.base import KnowledgeBase
-from .features import CHAR, PINYIN, PREFIX, WORD, Tokenizer, pinyin_of, pinyin_string
+from .features import CHAR, PHRASE, PINYIN, PREFIX, WORD, Tokenizer, pinyin_of, pinyin_string
 from .normalize import SynonymRewriter, has_cjk, normalize
 from .ranking import IntentIndex
 
-TYPE_WEIGHT = {CHAR: 1.0, PINYIN: 0.5, WORD: 1.0, PREFIX: 0.5}
+# a phrase weighs two words: without it, its one content word finds a fifth of the example
+TYPE_WEIGHT = {CHAR: 1.0, PINYIN: 0.5, WORD: 1.0, PREFIX: 0.5, PHRASE: 2.0}
+COMMON = 1  # a word of more policy topics than this says little on its own ("see", "who", 好)
 UNKNOWN_FACTOR = 1.0  # an unseen token counts as much as the rarest known one
 TYPO_CUTOFF = 80  # rapidfuzz ratio for an unknown English word to count as a known one
 
@@ -83,9 +85,26 @@ class Matcher:
             for lang in ("zh", "en")
             for j, text in enumerate(getattr(intent.examples, lang))
         )
+        # "see you", "who are you", "你好": small talk whose one content word is a common one
+        # ("see", "who", 好) carries its meaning in the words around it. Matched by that word
+        # alone, "see the plan" would find "see you" whole; so such an example holds the whole
+        # phrase too, as a heavy token a question has only when it holds all of it.
+        self._phrases: set[str] = set()
+        tokens = [self.tokenizer.tokens(e.normalized) for e in self.examples]
+        users: dict[str, set[str]] = defaultdict(set)
+        # the meta area (small talk, the bot): a word policy topics use too is not its meaning
+        about_chat = [e.intent.startswith("meta.") for e in self.examples]
+        for e, found, chat in zip(self.examples, tokens, about_chat, strict=True):
+            for t in found if not chat else ():
+                users[t].add(e.intent)
+        for e, found, chat in zip(self.examples, tokens, about_chat, strict=True):
+            phrase = self._phrase(e.normalized) if chat else ""
+            if phrase and all(len(users[t]) > COMMON for t in found):
+                self._phrases.add(phrase)
+                found.add(PHRASE + phrase)
         n = max(len(kb.intents), 1)
         self._index = IntentIndex(
-            [(e.intent, frozenset(self.tokenizer.tokens(e.normalized))) for e in self.examples],
+            [(e.intent, frozenset(found)) for e, found in zip(self.examples, tokens, strict=True)],
             lambda t, having: TYPE_WEIGHT[t[:2]] * math.log(1 + n / having))
         self._weight = self._index.weight
         self._unknown = math.log(1 + n) * UNKNOWN_FACTOR
@@ -119,6 +138,21 @@ class Matcher:
 
     def normalize(self, text: str) -> str:
         return self.rewrite(normalize(text))
+
+    def _phrase(self, normalized: str) -> str:
+        """The whole of an example whose content is one word or character and whose other
+        words are stop words ("see you" → " see you ", "你好" → "你好"); "" for any other."""
+        zh, words = self.tokenizer.segments(normalized, strict=True)
+        if len(zh) + len(words) != 1 or (zh and len(zh[0]) > 1):
+            return ""
+        if zh:
+            whole = normalized.replace(" ", "")
+            return whole if len(whole) > 1 and not self.tokenizer.words(normalized) else ""
+        every = self.tokenizer.words(normalized)
+        return f" {' '.join(every)} " if len(every) > 1 and not has_cjk(normalized) else ""
+
+    def _phrase_tokens(self, compact: str, phrase: str) -> set[str]:
+        return {PHRASE + p for p in self._phrases if p in (phrase if p[0] == " " else compact)}
 
     def _correct(self, word: str) -> str:
         if (word in self._vocab_set or len(word) < 4 or not word.isalpha()
@@ -154,7 +188,9 @@ class Matcher:
         or one of them is a function character such as 会 or 在 (区会, 会增 in 高新区会增加学位吗).
         Other unseen tokens are content we cannot explain and lower the score.
         """
+        words = " ".join(self._correct(w) for w in self.tokenizer.words(normalized))
         tokens = self.tokenizer.tokens(normalized, self._correct)
+        tokens |= self._phrase_tokens(normalized.replace(" ", ""), f" {words} ")
         weight, glue = self._weight, self._glue
         covered: dict[str, set[str]] = {CHAR: set(), PINYIN: set()}
         unseen = []
@@ -177,7 +213,6 @@ class Matcher:
                     t.startswith(CHAR) and any(u in glue for u in units)) or t in glued
                 w = 0.0 if boundary else TYPE_WEIGHT[t[:2]] * self._unknown
             weights[t] = w
-        words = " ".join(self._correct(w) for w in self.tokenizer.words(normalized))
         return Query(normalized, weights, f" {pinyin_string(normalized)} ", f" {words} ")
 
     # -- scoring -----------------------------------------------------------------------
