@@ -90,3 +90,21 @@ def test_a_switch_gets_the_topic_it_names_even_where_it_points_around(fake, bot)
     assert "增加学位供给" in say(fake, "那读书呢", 310, language_code="zh-hans").params["text"]
     say(fake, "预算绩效管理改革是什么", 310, language_code="zh-hans")
     assert "国资国企改革" in say(fake, "国资那边呢", 310, language_code="zh-hans").params["text"]
+
+
+def test_asking_whom_to_call_after_an_answer_gets_the_contact_answer(fake, bot):
+    """The contact answer stands on its own (conversation.stand_alone), whatever topic is in
+    context; a question that only shares "who" with small talk is not small talk."""
+    say(fake, "talent apartment", 311)
+    contact = say(fake, "who do I call", 311).params["text"]
+    assert "can't transfer you to a person" in contact and "Talent apartments" not in contact
+    assert "South and West" in say(fake, "who runs the zone", 312).params["text"]
+
+
+def test_an_aspect_alone_does_not_glue_a_question_with_topics_of_its_own(fake, bot):
+    """"foreign researchers" names an aspect, but nothing of the question is about the
+    biotown: it gets its own choice of topics, not the biotown answer."""
+    say(fake, "天府国际生物城是什么", 313, language_code="en")
+    asked = say(fake, "any funding for foreign researchers relocating to the zone", 313)
+    assert "Did you mean" in asked.params["text"] and "Bio-Town" not in asked.params["text"]
+    assert "1:t:business.finance" in callback_data(asked)

@@ -227,10 +227,10 @@ def _placeholders(text: str) -> set[str]:
 
 
 def stand_alone_intents_are_known(kb: KnowledgeBase) -> Iterator[Problem]:
-    for intent in kb.understanding.conversation.stand_alone:
+    for i, intent in enumerate(kb.understanding.conversation.stand_alone):
         if intent not in kb.answers:
-            yield located(kb, "conversation", "stand_alone", f"conversation.stand_alone: "
-                          f"{intent!r} is not a known intent", "use an intent id")
+            yield located(kb, "phrase", f"conversation.stand_alone:{i}", f"conversation."
+                          f"stand_alone: {intent!r} is not a known intent", "use an intent id")
 
 
 def requests_have_their_texts(kb: KnowledgeBase) -> Iterator[Problem]:

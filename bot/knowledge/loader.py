@@ -169,8 +169,6 @@ def load_knowledge_base(root: Path, *, check: bool = True) -> KnowledgeBase:
         single[kind] = _plain(parsed)
         if kind == "understanding":
             _locate_phrases(data, f"content/{kind}.yaml", where)
-            where["conversation:stand_alone"] = Location(
-                f"content/{kind}.yaml", line_of(data, ("conversation", "stand_alone")))
         if kind in ("request_examples", "emergency_examples"):
             for i, _ in enumerate(parsed.examples):  # type: ignore[attr-defined]
                 where[f"{kind[:-1]}:{i}"] = Location(f"content/{kind}.yaml",

@@ -366,8 +366,8 @@ class ConversationSettings(_Model):
                             "mark it as a follow-up is one when the topic in context scores "
                             "this much for it")
     stand_alone: list[IntentId] = Field(
-        default_factory=list, description="Questions about the bot that stand on their own with "
-        "a topic in context (\"who do I call then\" asks for the contact answer)")
+        default_factory=list, description="Meta answers that stand on their own with a topic in "
+        "context (\"who do I call then\" asks for the contact answer, not the topic's)")
     switch_lead: float = Field(default=3.0, ge=1, description="A switch (\"那融资呢\") that "
                                "no topic matches well enough to answer gets its best topic "
                                "when that scores this many times the next one")

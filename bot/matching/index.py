@@ -20,7 +20,8 @@ from .features import CHAR, PHRASE, PINYIN, PREFIX, WORD, Tokenizer, pinyin_of, 
 from .normalize import SynonymRewriter, has_cjk, normalize
 from .ranking import IntentIndex
 
-# a phrase weighs two words: without it, its one content word finds a fifth of the example
+# a phrase weighs two words: without it, its one content word finds a fifth to a quarter of
+# the example ("who" of "who are you", "see" of "see you")
 TYPE_WEIGHT = {CHAR: 1.0, PINYIN: 0.5, WORD: 1.0, PREFIX: 0.5, PHRASE: 2.0}
 COMMON = 1  # a word of more policy topics than this says little on its own ("see", "who", 好)
 UNKNOWN_FACTOR = 1.0  # an unseen token counts as much as the rarest known one
@@ -99,7 +100,7 @@ class Matcher:
                 users[t].add(e.intent)
         for e, found, chat in zip(self.examples, tokens, about_chat, strict=True):
             phrase = self._phrase(e.normalized) if chat else ""
-            if phrase and all(len(users[t]) > COMMON for t in found):
+            if phrase and all(len(users.get(t, ())) > COMMON for t in found):
                 self._phrases.add(phrase)
                 found.add(PHRASE + phrase)
         n = max(len(kb.intents), 1)
