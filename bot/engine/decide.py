@@ -7,7 +7,7 @@ settings `eval --sweep` tries, so every branch is a pure function of its inputs.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from ..knowledge.records import Lang
@@ -73,8 +73,10 @@ def decide(reading: Reading, lang: Lang, settings: MatchingFile, compose: Compos
         named = top.score >= settings.decline_topic_threshold and not is_meta(top.intent)
         if named and kind in compose.kb.answers[top.intent].covers:
             # the plan itself gives what is asked: "how many sq km is the zone" is a figure of
-            # the area answer, not an amount the plan is silent on
-            return compose.answer(top.intent, top.score, lang, understood.aspects)
+            # the area answer, not an amount the plan is silent on (the reply keeps the kind:
+            # read with another topic in context, that topic's answer may give no figure)
+            return replace(compose.answer(top.intent, top.score, lang, understood.aspects),
+                           request=kind)
         if not named and otherwise:
             return compose.answer(otherwise, top.score, lang)
         return compose.decline(kind, top.intent if named else None, top.score, lang)
