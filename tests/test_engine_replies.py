@@ -199,12 +199,13 @@ def test_a_switch_or_a_new_question_still_changes_the_topic(engine, first, next_
 
 
 def test_an_amount_another_answer_gives_is_declined_for_the_topic_in_context(engine):
-    """"how much … under it?" alone reads as the area's figures, which the plan gives; asked
-    after the golden panda answer, it asks an amount the plan is silent on for that topic."""
-    assert engine.reply("how much cash would a PhD get under it?").intent == "zone.area"
-    _, state = engine.converse("金熊猫人才计划是什么", Conversation(), now=0.0)
-    follow = engine.converse("how much cash would a PhD get under it?", state, now=30.0)[0]
-    assert (follow.kind, follow.intent, follow.request) == ("fallback", "talent.golden_panda",
-                                                            "price")
+    """"how much space do they have in total" alone reads as the zone's figures, which the
+    plan gives; asked after the talent apartments answer, it asks an amount the plan does not
+    give for them."""
+    assert engine.reply("how much space do they have in total").intent == "zone.area"
+    _, state = engine.converse("人才公寓怎么申请", Conversation(), now=0.0)
+    follow = engine.converse("how much space do they have in total", state, now=30.0)[0]
+    assert (follow.kind, follow.intent, follow.request) == (
+        "fallback", "housing.talent_apartment", "price")
     follow = engine.converse("how many square km is the zone", state, now=30.0)[0]
     assert (follow.kind, follow.intent) == ("answer", "zone.area")

@@ -104,8 +104,8 @@ def in_context(base: Reply, reading: Reading, topic: str, affinity: float, compo
                  and affinity >= settings.affinity and not is_meta(base.intent))
         if base.intent == topic or taken_over or about_topic or stays:
             if base.request is not None and base.request not in compose.kb.answers[topic].covers:
-                # "how much cash would a PhD get under it?" reads as the area's figures
-                # alone; of the topic in context, the plan gives no amount
+                # "how much space do they have in total" reads as the zone's figures alone;
+                # of talent apartments in context, the plan gives no amount
                 return compose.decline(base.request, topic, base.score, base.lang)
             return compose.answer(topic, base.score, base.lang, u.aspects, request=ask,
                                   brief=True)
