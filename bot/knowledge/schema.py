@@ -309,6 +309,15 @@ class Emergency(_Model):
     unless: list[Pattern] = Field(default_factory=list)
 
 
+class EmergencyOver(_Model):
+    """A story of an emergency that is over ("上个月心梗住院 现在出院了") is none now."""
+
+    over: list[Pattern] = Field(description="Words saying the event is past and dealt with "
+                                "(出院了, all fixed now): the message is no emergency...")
+    now: list[Pattern] = Field(description="...unless it also says it is happening again or "
+                               "right now (又, 刚才, again, just now)")
+
+
 class Places(_Model):
     other: list[Pattern] = Field(
         description="Other cities, regions, countries and Chengdu districts: a question about "
@@ -392,6 +401,7 @@ class UnderstandingFile(_Model):
 
     requests: dict[str, RequestKind]
     emergencies: dict[str, Emergency]
+    emergency_over: EmergencyOver
     places: Places
     aspects: dict[str, Aspect]
     conversation: ConversationSettings

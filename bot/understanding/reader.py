@@ -121,6 +121,8 @@ class Reader:
                                          strict=True):
             self._index.add(label, [*e.zh, *e.en])
             self._index.add(unless, e.unless)
+        self._index.add("emergency-over", data.emergency_over.over)
+        self._index.add("emergency-now", data.emergency_over.now)
         self._aspects = [(key, f"aspect:{key}") for key in data.aspects]
         for (_, label), aspect in zip(self._aspects, data.aspects.values(), strict=True):
             self._index.add(label, aspect.terms)
@@ -206,6 +208,8 @@ class Reader:
             alarm = self._alarm.guess(text, self._alarm_threshold, framed)
             if alarm.kind != NONE:
                 numbers = list(self._numbers[alarm.kind])
+        if numbers and found.get("emergency-over") and not found.get("emergency-now"):
+            numbers = []  # told as over: "上个月心梗住院 现在出院了 想问…"
         told = len(compact(story))
         requests = self._requests.read(text, found, told)
         aspects = [key for key, label in self._aspects if found.get(label)]
