@@ -69,6 +69,15 @@ def decide(reading: Reading, lang: Lang, settings: MatchingFile, compose: Compos
             settings.guess_over_answer_threshold if understood.requests
             else settings.guess_threshold):
         kind = learnt.kind  # a learnt guess is not sure enough to answer `otherwise` instead
+        requests = compose.kb.understanding.requests
+        if top.score >= settings.clarify_threshold and (
+                top.intent == requests[kind].otherwise
+                or (top.score >= settings.answer_threshold
+                    and any(r.otherwise == top.intent for r in requests.values()))):
+            # ...but where the ranking finds that answer itself ("who do I speak to about
+            # this", or well: "who should we contact about land" framed like advice), the
+            # frame the guess reads is no reason to decline it
+            return compose.answer(top.intent, top.score, lang, understood.aspects)
     if kind is not None:
         named = top.score >= settings.decline_topic_threshold and not is_meta(top.intent)
         if named and kind in compose.kb.answers[top.intent].covers:
