@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING
 
 from ..knowledge.base import KnowledgeBase
 from ..knowledge.records import LANGS, is_lang
-from ..matching.index import Matcher
+from ..matching.index import Candidate, Matcher, Query
 from ..matching.language import detect_language
 from ..matching.normalize import is_traditional, normalize, term_prefix
-from ..understanding import Reader
+from ..understanding import Reader, Understanding
 from ..understanding.patterns import compact
 from ..understanding.reader import story_part
 from .compose import Composer
@@ -106,15 +106,27 @@ class Engine:
             return Reading(normalized, language, [])
         story = story_part(raw)
         understood = self.reader.read(plain, normalize(story) if story else "")
+        floor = self.kb.matching.clarify_threshold if floor is None else floor
+        query, ranked = self._rank(normalized, understood, limit, floor)
+        answer = self.kb.matching.answer_threshold
+        if story and (not ranked or ranked[0].score < answer):
+            # The story's words dilute the question after it ("…We finally have data and a
+            # couple of patents. What support is there for…"): asked alone, it may be clear.
+            alone = self._rank(self.matcher.rewrite(normalize(raw[len(story):])), understood,
+                               limit, floor)
+            if alone[1] and alone[1][0].score >= answer:
+                query, ranked = alone
+        return Reading(normalized, language, ranked, understood, is_traditional(raw), query,
+                       plain)
+
+    def _rank(self, normalized: str, understood: Understanding, limit: int, floor: float,
+              ) -> tuple[Query, list[Candidate]]:
         # Where the asker comes from is not what they ask about: rank without it.
         asked = normalized
         for place in understood.origins:
             asked = asked.replace(self.matcher.normalize(place), " ")
         query = self.matcher.prepare(asked)
-        ranked = self.matcher.rank(query, limit=limit, floor=(
-            self.kb.matching.clarify_threshold if floor is None else floor))
-        return Reading(normalized, language, ranked, understood, is_traditional(raw), query,
-                       plain)
+        return query, self.matcher.rank(query, limit=limit, floor=floor)
 
     def reply(self, text: str, lang: str | None = None, prefer: str | None = None) -> Reply:
         """Answer a message read on its own. `lang` is the user's explicit choice of display
