@@ -154,6 +154,20 @@ def test_a_new_question_the_bot_cannot_answer_is_not_glued_to_the_topic(engine, 
     assert (follow.kind, follow.intent) == ("fallback", None)
 
 
+@pytest.mark.parametrize(("follow_up", "alone"), [
+    ("who runs the zone", "zone.overview"),
+    ("谁管高新区", None),
+])
+def test_a_short_question_about_the_zone_itself_is_not_kept_on_the_topic(
+        engine, follow_up, alone):
+    """It shares a word with talent apartments ("who", 谁), but asks about the zone: it gets
+    what it gets on its own (an answer, or a list to choose from)."""
+    _, state = engine.converse("人才公寓怎么申请", Conversation(), now=0.0)
+    follow = engine.converse(follow_up, state, now=30.0)[0]
+    assert follow.intent != "housing.talent_apartment"
+    assert follow.intent == alone == engine.reply(follow_up).intent
+
+
 @pytest.mark.parametrize(("first", "follow_up"), [
     ("talent apartment", "who do I call"),
     ("老旧小区改造有什么政策", "有没有电话可以打"),

@@ -100,7 +100,8 @@ def in_context(base: Reply, reading: Reading, topic: str, affinity: float, compo
                                       or (u.refers and ask is not None)))
         # "need to have 社保 first?" after talent apartments: a short question with no opener
         # that the topic in context explains a little, and another topic only so-so, stays
-        stays = (short and not u.opener and base.score < settings.stay_score
+        # (not one about the zone itself: "who runs the zone")
+        stays = (short and not u.opener and not u.zone and base.score < settings.stay_score
                  and affinity >= settings.affinity and not is_meta(base.intent))
         if base.intent == topic or taken_over or about_topic or stays:
             if base.request is not None and base.request not in compose.kb.answers[topic].covers:
@@ -122,7 +123,7 @@ def in_context(base: Reply, reading: Reading, topic: str, affinity: float, compo
     # an aspect ("for foreigners") is a sign only where the message has no close topics of
     # its own: "any funding for foreign researchers" is a list of its own, not the biotown
     aspect = bool(u.aspects) and base.kind != "clarify"
-    signals = u.refers or aspect or affinity >= settings.affinity
+    signals = u.refers or aspect or (affinity >= settings.affinity and not u.zone)
     if u.elliptical or topic in offered or (short and signals):
         return compose.answer(topic, base.score, base.lang, u.aspects, request=ask, brief=True)
     return base

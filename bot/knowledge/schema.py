@@ -364,6 +364,11 @@ class ConversationSettings(_Model):
         description="Words that speak to the bot (你, you, bot): a short message with the topic "
         "in context that matches a question about the bot is about the bot only with one",
     )
+    the_zone: list[Pattern] = Field(
+        default_factory=list,
+        description="Names of the zone itself (高新区, the zone): a short message asking about "
+        "it (\"who runs the zone\") does not stay on the topic in context for a word or two",
+    )
     short: int = Field(ge=1, le=300, description="A follow-up is at most this long "
                        "(Chinese characters; English words count twice)")
     switch_score: float = Field(ge=0, le=100, description="With a reference back, another "

@@ -83,6 +83,7 @@ class Understanding:
     elliptical: bool = False  # names nothing of its own beyond what it asks: a follow-up
     refers: bool = False  # points back at something said before: "it", "它", "there"
     to_bot: bool = False  # speaks to the bot: "你", "you", "bot"
+    zone: bool = False  # names the zone itself: "高新区", "the zone"
     opener: bool = False  # opens as a follow-up does: "那…", "and …", "what about …"
     learnt: Guess | None = None  # the learnt request kind, where no phrase names a decline
     length: int = 0  # Chinese characters, and English words counted twice
@@ -131,6 +132,7 @@ class Reader:
         self._index.add("reference", data.conversation.references)
         self._index.add("reference:unless", data.conversation.not_references)
         self._index.add("addressing", data.conversation.addressing)
+        self._index.add("the zone", data.conversation.the_zone)
         self._content_of = content_of
         labelled, served, alarms = list(labelled), list(served), list(alarms)
         key = training_key(data, labelled, served, alarms)
@@ -238,6 +240,7 @@ class Reader:
                 any(r.follow_up for r in requests) or aspects or opener),
             refers=bool(unvetoed(found, "reference", "reference:unless")),
             to_bot=bool(found.get("addressing")),
+            zone=bool(found.get("the zone")),
             opener=bool(opener),
             learnt=learnt,
             length=_length(text),
