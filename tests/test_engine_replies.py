@@ -154,6 +154,19 @@ def test_a_new_question_the_bot_cannot_answer_is_not_glued_to_the_topic(engine, 
     assert (follow.kind, follow.intent) == ("fallback", None)
 
 
+@pytest.mark.parametrize("message", ["给我个电话号码", "their email address?"])
+def test_contact_details_asked_after_a_topic_are_declined_for_that_topic(engine, message):
+    """Alone, such a message gets the contact answer (the hotline); after a topic, the
+    decline for that topic: no details the plan does not give, its links and the hotline."""
+    assert (engine.reply(message).kind, engine.reply(message).intent) == ("answer",
+                                                                          "meta.contact")
+    _, state = engine.converse("人才公寓怎么申请", Conversation(), now=0.0)
+    follow = engine.converse(message, state, now=30.0)[0]
+    assert (follow.kind, follow.intent, follow.request) == (
+        "fallback", "housing.talent_apartment", "contacts")
+    assert "12345" in follow.text
+
+
 @pytest.mark.parametrize(("follow_up", "alone"), [
     ("who runs the zone", "zone.overview"),
     ("谁管高新区", None),

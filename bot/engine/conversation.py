@@ -82,6 +82,10 @@ def in_context(base: Reply, reading: Reading, topic: str, affinity: float, compo
         if base.intent is not None:
             return base
         return compose.decline(base.request, topic, base.score, base.lang)
+    if base.kind == "answer" and base.request is not None and is_meta(base.intent):
+        # "what's their office address": with no topic named, the contact answer; with one
+        # in context, the decline for that topic, its links and the hotline
+        return compose.decline(base.request, topic, base.score, base.lang)
     ask = u.follow_up.kind if u.follow_up else None
     short = u.length <= settings.short
     if base.kind == "answer":

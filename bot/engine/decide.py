@@ -86,8 +86,8 @@ def decide(reading: Reading, lang: Lang, settings: MatchingFile, compose: Compos
             # read with another topic in context, that topic's answer may give no figure)
             return replace(compose.answer(top.intent, top.score, lang, understood.aspects),
                            request=kind)
-        if not named and otherwise:
-            return compose.answer(otherwise, top.score, lang)
+        if not named and otherwise:  # (the kind kept: a topic in context names one)
+            return replace(compose.answer(otherwise, top.score, lang), request=kind)
         return compose.decline(kind, top.intent if named else None, top.score, lang)
     if understood.fragment:
         return compose.ask_back(understood.requests[0].kind, top.score, lang)
