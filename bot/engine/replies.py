@@ -35,7 +35,10 @@ class Reply:
     links: list[LinkOut] = field(default_factory=list)
     options: list[Option] = field(default_factory=list)
     unanswered: bool = False  # a real question we had no answer for: worth showing the team
-    request: str | None = None  # the kind of request declined, focused on or asked back
+    # the kind of request declined, focused on or asked back; on an answer given for a
+    # request (one its answer covers, or the `otherwise` answer), that request: read with
+    # another topic in context, `in_context` declines it for that topic
+    request: str | None = None
     small_talk: bool = False  # greetings, thanks, goodbyes: a short plain text, no controls
     display: str = ""  # the language the user reads it in (zh-hant for 繁體); `lang` is its content
 

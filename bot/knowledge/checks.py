@@ -203,7 +203,7 @@ def kb_phrases(kb: KnowledgeBase) -> Iterator[tuple[str, str, bool]]:
         for name in fields:
             for i, phrase in enumerate(getattr(model, name)):
                 yield f"{prefix}.{name}:{i}", phrase, False
-    for name in ("other", "ours", "about", "origin"):
+    for name in ("other", "zone", "ours", "about", "origin"):
         for i, phrase in enumerate(getattr(u.places, name)):
             yield f"places.{name}:{i}", phrase, name in ("about", "origin")
     for key, aspect in u.aspects.items():
@@ -211,7 +211,10 @@ def kb_phrases(kb: KnowledgeBase) -> Iterator[tuple[str, str, bool]]:
             yield f"aspects.{key}.terms:{i}", phrase, False
     for i, phrase in enumerate(u.generic):
         yield f"generic:{i}", phrase, False
-    for name in ("openers", "references", "not_references"):
+    for name in ("over", "now"):
+        for i, phrase in enumerate(getattr(u.emergency_over, name)):
+            yield f"emergency_over.{name}:{i}", phrase, False
+    for name in ("openers", "references", "not_references", "addressing"):
         for i, phrase in enumerate(getattr(u.conversation, name)):
             yield f"conversation.{name}:{i}", phrase, False
 

@@ -323,9 +323,14 @@ class Places(_Model):
         description="Other cities, regions, countries and Chengdu districts: a question about "
         "them is not about our zone"
     )
+    zone: list[Pattern] = Field(
+        default_factory=list,
+        description="Names of our zone (高新区, the zone): a message naming it asks about it, "
+        "other places being where the asker comes from or what they compare with; a short one "
+        "(\"who runs the zone\") is not kept on the topic in context for a word they share"
+    )
     ours: list[Pattern] = Field(
-        description="Names of our zone: a message naming it asks about it, other places being "
-        "where the asker comes from or what they compare with"
+        description="Other words for our side (这边, here, 成都), read as `zone` is for scope"
     )
     about: list[Pattern] = Field(
         description="Phrases with {place} that ask about that place all the same (深圳高新区)"
@@ -363,11 +368,6 @@ class ConversationSettings(_Model):
         default_factory=list,
         description="Words that speak to the bot (你, you, bot): a short message with the topic "
         "in context that matches a question about the bot is about the bot only with one",
-    )
-    the_zone: list[Pattern] = Field(
-        default_factory=list,
-        description="Names of the zone itself (高新区, the zone): a short message asking about "
-        "it (\"who runs the zone\") does not stay on the topic in context for a word or two",
     )
     short: int = Field(ge=1, le=300, description="A follow-up is at most this long "
                        "(Chinese characters; English words count twice)")

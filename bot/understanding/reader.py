@@ -132,7 +132,6 @@ class Reader:
         self._index.add("reference", data.conversation.references)
         self._index.add("reference:unless", data.conversation.not_references)
         self._index.add("addressing", data.conversation.addressing)
-        self._index.add("the zone", data.conversation.the_zone)
         self._content_of = content_of
         labelled, served, alarms = list(labelled), list(served), list(alarms)
         key = training_key(data, labelled, served, alarms)
@@ -240,7 +239,7 @@ class Reader:
                 any(r.follow_up for r in requests) or aspects or opener),
             refers=bool(unvetoed(found, "reference", "reference:unless")),
             to_bot=bool(found.get("addressing")),
-            zone=bool(found.get("the zone")),
+            zone=bool(found.get("zone")),
             opener=bool(opener),
             learnt=learnt,
             length=_length(text),

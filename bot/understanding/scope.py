@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 class Scope:
     def __init__(self, places: Places, index: PhraseIndex) -> None:
         index.add("place", places.other)
-        index.add("ours", places.ours)
+        index.add("ours", [*places.zone, *places.ours])
+        index.add("zone", places.zone)
         index.add("about", places.about, slots={"place": "place"})
         index.add("origin", places.origin, slots={"place": "place"})
 
