@@ -108,3 +108,25 @@ def test_an_aspect_alone_does_not_glue_a_question_with_topics_of_its_own(fake, b
     asked = say(fake, "any funding for foreign researchers relocating to the zone", 313)
     assert "Did you mean" in asked.params["text"] and "Bio-Town" not in asked.params["text"]
     assert "1:t:business.finance" in callback_data(asked)
+
+
+def test_a_question_about_the_zone_itself_leaves_the_topic_and_its_details_are_declined(
+        fake, bot):
+    """"who runs the zone" shares only "who" with talent apartments: it gets the zone's answer;
+    a phone number asked then is declined for the zone, with the hotline and its topic."""
+    say(fake, "人才公寓怎么申请", 314)
+    zone = say(fake, "who runs the zone", 314).params["text"]
+    assert "South and West" in zone and "alent apartment" not in zone
+    number = say(fake, "给我个电话号码", 314)
+    assert "12345" in number.params["text"]
+    assert "1:t:zone.overview" in callback_data(number)
+
+
+def test_an_amount_asked_after_a_topic_is_declined_for_it_though_another_answer_has_figures(
+        fake, bot):
+    """Alone, "how much space … in total" is the zone's area (its figures); after talent
+    apartments it asks an amount the plan does not give for them."""
+    say(fake, "人才公寓怎么申请", 315)
+    declined = say(fake, "how much space do they have in total", 315)
+    assert "12345" in declined.params["text"] and "130" not in declined.params["text"]
+    assert "1:t:housing.talent_apartment" in callback_data(declined)
