@@ -215,3 +215,14 @@ def test_the_token_never_appears_in_the_logs(fake, bot):
 def test_the_menu_lists_policy_areas_not_small_talk(fake, bot):
     data = callback_data(command(fake, "/menu", 125))
     assert "1:a:talent" in data and "1:a:meta" not in data
+
+
+def test_an_emergency_gets_its_number_first_and_one_told_as_over_gets_the_policy_answer(
+        fake, bot):
+    """Someone collapsing again gets 120 on the first line; a fire "all fixed now" told before
+    a question about fire safety is that question."""
+    again = say(fake, "我爸上个月出院了 今天又晕倒了", 140).params["text"]
+    assert "120" in again.splitlines()[0]
+    over = say(fake, "we had a kitchen fire in spring, all fixed now. does the zone check fire "
+               "safety in old buildings?", 141).params["text"]
+    assert "119" not in over and "Public safety" in over
