@@ -112,10 +112,10 @@ class Engine:
         if story and (not ranked or ranked[0].score < answer):
             # The story's words dilute the question after it ("…We finally have data and a
             # couple of patents. What support is there for…"): asked alone, it may be clear.
-            alone = self._rank(self.matcher.rewrite(normalize(raw[len(story):])), understood,
-                               limit, floor)
-            if alone[1] and alone[1][0].score >= answer:
-                query, ranked = alone
+            asked, alone = self._rank(self.matcher.rewrite(normalize(raw[len(story):])),
+                                      understood, limit, floor)
+            if alone and alone[0].score >= answer:
+                query, ranked = asked, alone
         return Reading(normalized, language, ranked, understood, is_traditional(raw), query,
                        plain)
 
