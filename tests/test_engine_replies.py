@@ -236,3 +236,20 @@ def test_an_amount_another_answer_gives_is_declined_for_the_topic_in_context(eng
         "fallback", "housing.talent_apartment", "price")
     follow = engine.converse("how many square km is the zone", state, now=30.0)[0]
     assert (follow.kind, follow.intent) == ("answer", "zone.area")
+
+
+@pytest.mark.parametrize(
+    ("typed", "read_as", "not_read_as"),
+    [
+        ("talent apartmnet", "apartment", None),  # a typo is read as the word meant
+        ("kindergarden places", "kindergarten", None),
+        ("what be the weather", "weather", "water"),  # another word is not a typo
+        ("turning lab research into products", "turning", "training"),
+        ("is the air getting cleaner", "clean", None),  # an ending on a known word
+    ],
+)
+def test_a_typo_is_read_as_the_word_meant_and_another_word_is_not(engine, typed, read_as,
+                                                                   not_read_as):
+    words = engine.matcher.content_words(typed).split()
+    assert any(w.startswith(read_as) for w in words)
+    assert not_read_as is None or not_read_as not in words

@@ -26,6 +26,7 @@ TYPE_WEIGHT = {CHAR: 1.0, PINYIN: 0.5, WORD: 1.0, PREFIX: 0.5, PHRASE: 2.0}
 COMMON = 1  # a word of more policy topics than this says little on its own ("see", "who", 好)
 UNKNOWN_FACTOR = 1.0  # an unseen token counts as much as the rarest known one
 TYPO_CUTOFF = 80  # rapidfuzz ratio for an unknown English word to count as a known one
+TYPO_LONG = 8  # from this length a typo may be two edits (OSA distance), below it one
 
 
 _NOTHING: frozenset[str] = frozenset()
@@ -162,14 +163,18 @@ class Matcher:
         hit = self._typo_cache.get(word)
         if hit is None:
             from rapidfuzz import fuzz, process  # 16 ms to import: only once a word is unknown
+            from rapidfuzz.distance import OSA
 
             # Typos keep their first letter; a word that differs there is another word
             # ("driver" is not a misspelt "river").
-            best = process.extractOne(
+            # A typo is an edit or two, not another word: "weather" is not a misspelt
+            # "water", nor "turning" "training", however alike they look; an ending added
+            # to a known word is that word ("cleaner", "started", "queueing").
+            edits = 1 if len(word) < TYPO_LONG else 2
+            hit = next((known for known, _, _ in process.extract(
                 word, self._vocab_by_initial.get(word[0], ()), scorer=fuzz.ratio,
-                score_cutoff=TYPO_CUTOFF,
-            )
-            hit = best[0] if best else word
+                score_cutoff=TYPO_CUTOFF, limit=3)
+                if word.startswith(known) or OSA.distance(word, known) <= edits), word)
             if len(self._typo_cache) > 50_000:
                 self._typo_cache.clear()
             self._typo_cache[word] = hit
