@@ -136,6 +136,8 @@ def test_a_traditional_chinese_reader_gets_traditional_chinese_for_a_message_wit
      "life.social_security"),
     # a term taken up from the answer just given
     ("科技型中小企业有什么支持", "business.sme", "梯度培育是啥意思", "business.overview"),
+    # the size of the place in context, not of the whole zone
+    ("生物城是干啥的", "zone.biotown", "占地面积多大", "zone.area"),
 ])
 def test_a_follow_up_naming_another_topic_word_stays_on_the_topic_in_context(
         engine, first, topic, follow_up, alone):
