@@ -68,26 +68,31 @@ def in_context(base: Reply, reading: Reading, topic: str, affinity: float, compo
 
     A clear new question, a switch ("那保租房呢") and small talk stand on their own; a switch
     that matches one topic far better than the others but not well enough to answer alone gets
-    that topic, not a list. A decline
-    that names no topic is about the topic in context ("租金多少"). A message that names nothing
-    of its own beyond what it asks ("那怎么申请？", "外地人也可以吗"), or a short one that points
-    back ("how big is it?"), names an aspect, or that the topic in context explains a little
-    while nothing explains it well ("合同一般签几年"), is about the topic in context: its reply
-    opens with the part that addresses the ask.
+    that topic, not a list. A decline that names no topic, or a short one that names another
+    only so-so, is about the topic in context ("租金多少", "how much is the rent?"). A message
+    that names nothing of its own beyond what it asks ("那怎么申请？", "外地人也可以吗"), or a
+    short one that points back ("how big is it?"), names an aspect, or that the topic in
+    context explains a little while nothing explains it well ("合同一般签几年"), is about the
+    topic in context: its reply opens with the part that addresses the ask.
     """
     u = reading.understood
     if u.emergency or (base.kind == "fallback" and base.request is None and not base.unanswered):
         return base  # an emergency, another place, or nothing to read: context changes nothing
+    short = u.length <= settings.short
+    # "need to have 社保 first?" after talent apartments: a short question with no opener
+    # that the topic in context explains a little, and another topic only so-so, stays
+    # (not one about the zone itself: "who runs the zone")
+    stays = (short and not u.opener and not u.zone and base.score < settings.stay_score
+             and affinity >= settings.affinity and not is_meta(base.intent))
     if base.kind == "fallback" and base.request is not None:
-        if base.intent is not None:
-            return base
+        if base.intent is not None and not stays:
+            return base  # "那保租房租金多少" names its own topic
         return compose.decline(base.request, topic, base.score, base.lang)
     if base.kind == "answer" and base.request is not None and is_meta(base.intent):
         # "what's their office address": with no topic named, the contact answer; with one
         # in context, the decline for that topic, its links and the hotline
         return compose.decline(base.request, topic, base.score, base.lang)
     ask = u.follow_up.kind if u.follow_up else None
-    short = u.length <= settings.short
     if base.kind == "answer":
         # "do I need social insurance for it?": asking more about "it" is about the topic in
         # context, however well social insurance alone is matched
@@ -102,11 +107,6 @@ def in_context(base: Reply, reading: Reading, topic: str, affinity: float, compo
         about_topic = (is_meta(base.intent) and base.intent not in settings.stand_alone
                        and short and ((not base.small_talk and not u.to_bot)
                                       or (u.refers and ask is not None)))
-        # "need to have 社保 first?" after talent apartments: a short question with no opener
-        # that the topic in context explains a little, and another topic only so-so, stays
-        # (not one about the zone itself: "who runs the zone")
-        stays = (short and not u.opener and not u.zone and base.score < settings.stay_score
-                 and affinity >= settings.affinity and not is_meta(base.intent))
         if base.intent == topic or taken_over or about_topic or stays:
             if base.request is not None and base.request not in compose.kb.answers[topic].covers:
                 # "how much space do they have in total" reads as the zone's figures alone;
