@@ -21,7 +21,7 @@ from ..understanding.patterns import compact
 from ..understanding.reader import story_part
 from .compose import Composer
 from .conversation import Conversation, in_context
-from .decide import Reading, decide
+from .decide import Reading, decide, is_clear
 from .display import Displays
 from .replies import Reply
 
@@ -108,13 +108,13 @@ class Engine:
         understood = self.reader.read(plain, normalize(story) if story else "")
         floor = self.kb.matching.clarify_threshold if floor is None else floor
         query, ranked = self._rank(normalized, understood, limit, floor)
-        if story and not self._clear(ranked):
+        if story and not is_clear(ranked, self.kb.matching):
             # The story's words dilute the question after it ("…We finally have data and a
             # couple of patents. What support is there for…"), or lend it another topic ("I
             # run a noodle shop near the metro…"): asked alone, it may be clear.
             asked, alone = self._rank(self.matcher.rewrite(normalize(raw[len(story):])),
                                       understood, limit, floor)
-            if self._clear(alone):
+            if is_clear(alone, self.kb.matching):
                 query, ranked = asked, alone
         return Reading(normalized, language, ranked, understood, is_traditional(raw), query,
                        plain)
@@ -127,12 +127,6 @@ class Engine:
             asked = asked.replace(self.matcher.normalize(place), " ")
         query = self.matcher.prepare(asked)
         return query, self.matcher.rank(query, limit=limit, floor=floor)
-
-    def _clear(self, ranked: list[Candidate]) -> bool:
-        """A best topic good enough to answer, and ahead of the next by the margin."""
-        m = self.kb.matching
-        return bool(ranked) and ranked[0].score >= m.answer_threshold and (
-            len(ranked) < 2 or ranked[0].score - ranked[1].score >= m.margin)
 
     def reply(self, text: str, lang: str | None = None, prefer: str | None = None) -> Reply:
         """Answer a message read on its own. `lang` is the user's explicit choice of display

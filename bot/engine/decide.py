@@ -45,6 +45,16 @@ class Reading:
         return self.ranked[0] if self.ranked else NO_CANDIDATE
 
 
+def is_clear(ranked: list[Candidate], settings: MatchingFile) -> bool:
+    """A best topic good enough to answer and ahead of the next by the margin: the ranking
+    alone settles it (a story's question ranked alone is used only when it is this clear)."""
+    if not ranked:
+        return False
+    runner_up = ranked[1].score if len(ranked) > 1 else 0.0
+    return (ranked[0].score >= settings.answer_threshold
+            and ranked[0].score - runner_up >= settings.margin)
+
+
 def decide(reading: Reading, lang: Lang, settings: MatchingFile, compose: Composer,
            covers_place: Callable[[Reading, str], bool],
            learnt_topic: Callable[[Reading], tuple[str, float]]) -> Reply:
@@ -94,9 +104,8 @@ def decide(reading: Reading, lang: Lang, settings: MatchingFile, compose: Compos
     if top.score < settings.clarify_threshold:
         return compose.fallback(lang, top.score, unanswered=True)
     runner_up = ranked[1].score if len(ranked) > 1 else 0.0
-    clear = top.score >= settings.answer_threshold and top.score - runner_up >= settings.margin
     dominant = top.score >= settings.lead_threshold and top.score >= settings.lead_ratio * runner_up
-    if clear or dominant:
+    if is_clear(ranked, settings) or dominant:
         return compose.answer(top.intent, top.score, lang, understood.aspects)
     close = [c for c in ranked[:MAX_OPTIONS] if c.score >= settings.clarify_threshold
              and c.score >= top.score - settings.clarify_spread]
