@@ -168,8 +168,10 @@ class Matcher:
             # Typos keep their first letter; a word that differs there is another word
             # ("driver" is not a misspelt "river").
             # A typo is an edit or two, not another word: "weather" is not a misspelt
-            # "water", nor "turning" "training", however alike they look; an ending added
-            # to a known word is that word ("cleaner", "started", "queueing").
+            # "water", nor "turning" "training", however alike they look; a known word with
+            # anything after it, as alike (ratio) as a typo, is that word: an ending
+            # ("cleaner", "queueing") or a derivation ("reimbursement"). A list of endings
+            # lost the derivations' scores, so it is not one; "router" is "route" either way.
             edits = 1 if len(word) < TYPO_LONG else 2
             hit = next((known for known, _, _ in process.extract(
                 word, self._vocab_by_initial.get(word[0], ()), scorer=fuzz.ratio,
