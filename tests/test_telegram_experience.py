@@ -190,3 +190,15 @@ def test_stats_sends_a_chart_and_bad_arguments_get_a_usage_line(fake, bot):
 def test_admin_reports_are_refused_in_groups(fake, bot):
     reply = command(fake, "/stats", ADMIN, chat_id=GROUP, chat_type="supergroup")
     assert "private" in reply.params["text"] and "questions" not in reply.params["text"][:20]
+
+
+def test_questions_in_everyday_words_get_the_reply_they_ask_for(fake, bot):
+    """A prediction, a chat spelling, bike lanes and a framed plan, through the real bot."""
+    predicted = say(fake, "地铁哪年才能修到中和", 530)
+    assert "我无法预测" in predicted.params["text"]
+    assert "交通与通勤" in predicted.params["text"]  # declined for its topic, with its button
+    assert "1:t:city.transport" in callback_data(predicted)
+    assert "What can I ask" in say(fake, "what can u do", 531).params["text"]
+    assert "slow traffic" in say(fake, "will there be more cycle lanes in the zone",
+                                 532).params["text"]
+    assert "增加学位供给" in say(fake, "高新区准备增加学位吗", 533).params["text"]
