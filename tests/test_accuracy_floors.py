@@ -17,12 +17,13 @@ from bot.matching.normalize import normalize
 EVAL = DATA / "eval"
 QUESTIONS = ("dev", "test", "asks_dev", "asks_test", "round3_dev", "round3_test", "round4_dev",
              "round4_test", "round5_dev", "round5_test", "round6_dev", "round6_test",
-             "round7_dev", "round7_test", "round9_dev", "round9_test", "emergencies_dev",
-             "emergencies_test")
+             "round7_dev", "round7_test", "round9_dev", "round9_test", "round11_dev",
+             "round11_test", "emergencies_dev", "emergencies_test")
 CONVERSATIONS = ("conversations_dev", "conversations_test", "conversations3_dev",
                  "conversations3_test", "conversations5_dev", "conversations5_test",
                  "conversations6_dev", "conversations6_test", "conversations7_dev",
-                 "conversations7_test", "conversations9_dev", "conversations9_test")
+                 "conversations7_test", "conversations9_dev", "conversations9_test",
+                 "conversations11_dev", "conversations11_test")
 
 # set: (min right %, max wrong-answer rate % of all replies, min declined % where due)
 FLOORS = {
@@ -54,6 +55,10 @@ FLOORS = {
     "round9_test": (84.0, 3.0, 95.0),
     "conversations9_dev": (89.0, 4.0, 94.0),
     "conversations9_test": (84.0, 9.5, 80.0),
+    "round11_dev": (88.0, 4.0, 95.0),
+    "round11_test": (85.0, 4.0, 95.0),
+    "conversations11_dev": (83.0, 8.5, 90.0),
+    "conversations11_test": (82.0, 7.5, 87.0),
     # emergencies: the share given the right number first is floored below
     "emergencies_dev": (90.0, 3.0, 0.0),
     "emergencies_test": (82.0, 3.0, 0.0),
