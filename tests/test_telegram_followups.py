@@ -92,12 +92,17 @@ def test_a_switch_gets_the_topic_it_names_even_where_it_points_around(fake, bot)
     assert "国资国企改革" in say(fake, "国资那边呢", 310, language_code="zh-hans").params["text"]
 
 
-def test_asking_whom_to_call_after_an_answer_gets_the_contact_answer(fake, bot):
+def test_asking_whom_to_call_after_an_answer_gets_the_contact_answer_for_that_topic(fake, bot):
     """The contact answer stands on its own (conversation.stand_alone), whatever topic is in
-    context; a question that only shares "who" with small talk is not small talk."""
+    context: the hotline, with that topic's links and its button, not its answer again; a
+    question that only shares "who" with small talk is not small talk."""
     say(fake, "talent apartment", 311)
-    contact = say(fake, "who do I call", 311).params["text"]
-    assert "can't transfer you to a person" in contact and "Talent apartments" not in contact
+    contact = say(fake, "who do I call", 311)
+    text = contact.params["text"]
+    assert "can't transfer you to a person" in text and "12345" in text
+    assert "alongside an international talent community" not in text
+    assert "1:t:housing.talent_apartment" in callback_data(contact)
+    assert "cdzj.chengdu.gov.cn" in str(contact.params["reply_markup"])
     assert "South and West" in say(fake, "who runs the zone", 312).params["text"]
 
 

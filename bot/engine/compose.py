@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ..knowledge.base import KnowledgeBase
 from ..knowledge.records import Lang
 from .replies import LinkOut, Option, Reply
+
+
+def is_meta(intent: str | None) -> bool:
+    return intent is not None and intent.startswith("meta.")
 
 
 class Composer:
@@ -60,10 +66,15 @@ class Composer:
                      options=[Option(f, self.kb.title(f, lang)) for f in answer.follow_ups],
                      small_talk=answer.small_talk)
 
-    def decline(self, request: str, intent: str | None, score: float, lang: Lang) -> Reply:
-        """What the bot cannot do or tell, why, and where to go for that topic."""
-        reason = self.kb.understanding.requests[request].reason
-        why = reason.get(lang) if reason else ""
+    def decline(self, request: str, intent: str | None, score: float, lang: Lang,
+                read: bool = False) -> Reply:
+        """What the bot cannot do or tell, why, and where to go for that topic. A request
+        `read` in the message's own words (not a learnt guess, too unsure to answer anything)
+        with an answer of its own (`otherwise`: whom to call) gets that answer, for the topic."""
+        spec = self.kb.understanding.requests[request]
+        why = spec.reason.get(lang) if spec.reason else ""
+        if read and intent is not None and spec.otherwise and not is_meta(intent):
+            return self._instead(spec.otherwise, request, intent, why, score, lang)
         if intent is None:
             return Reply(kind="fallback", lang=lang, request=request, score=score,
                          text=self.message("decline_general", lang, reason=why),
@@ -73,6 +84,19 @@ class Composer:
                      text=self.message("decline_topic", lang, reason=why, title=title),
                      links=self.links(self.kb.answers[intent].links, lang),
                      options=[Option(intent, title)])
+
+    def _instead(self, otherwise: str, request: str, intent: str, why: str, score: float,
+                 lang: Lang) -> Reply:
+        """"这个找哪个部门问" after talent apartments: the contact answer, opened by why no
+        office is named, with the topic's own links and its button (the topic stays in
+        context)."""
+        base = self.answer(otherwise, score, lang)
+        title = self.kb.title(intent, lang)
+        own = self.links(self.kb.answers[intent].links, lang)
+        text = "\n".join(t for t in (why, base.text, self.message("instead_topic", lang,
+                                                                   title=title)) if t)
+        return replace(base, text=text, request=request, options=[Option(intent, title)],
+                       links=own + [link for link in base.links if link not in own])
 
     def ask_back(self, request: str, score: float, lang: Lang) -> Reply:
         """A request that names nothing ("在哪里办理"): ask what it is about."""

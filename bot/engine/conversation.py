@@ -11,8 +11,8 @@ import json
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from .compose import Composer
-from .decide import Reading, is_meta
+from .compose import Composer, is_meta
+from .decide import Reading
 from .replies import Reply
 
 if TYPE_CHECKING:
@@ -79,6 +79,7 @@ def in_context(base: Reply, reading: Reading, topic: str, affinity: float, compo
     if u.emergency or (base.kind == "fallback" and base.request is None and not base.unanswered):
         return base  # an emergency, another place, or nothing to read: context changes nothing
     short = u.length <= settings.short
+    read = u.decline is not None and u.decline.kind == base.request  # not a learnt guess
     # "need to have 社保 first?" after talent apartments: a short question with no opener
     # that the topic in context explains a little, and another topic only so-so, stays
     # (not one about the zone itself: "who runs the zone")
@@ -87,11 +88,11 @@ def in_context(base: Reply, reading: Reading, topic: str, affinity: float, compo
     if base.kind == "fallback" and base.request is not None:
         if base.intent is not None and not stays:
             return base  # "那保租房租金多少" names its own topic
-        return compose.decline(base.request, topic, base.score, base.lang)
+        return compose.decline(base.request, topic, base.score, base.lang, read)
     if base.kind == "answer" and base.request is not None and is_meta(base.intent):
         # "what's their office address": with no topic named, the contact answer; with one
         # in context, the decline for that topic, its links and the hotline
-        return compose.decline(base.request, topic, base.score, base.lang)
+        return compose.decline(base.request, topic, base.score, base.lang, read)
     ask = u.follow_up.kind if u.follow_up else None
     if base.kind == "answer":
         # "do I need social insurance for it?": asking more about "it" is about the topic in
@@ -111,7 +112,7 @@ def in_context(base: Reply, reading: Reading, topic: str, affinity: float, compo
             if base.request is not None and base.request not in compose.kb.answers[topic].covers:
                 # "how much space do they have in total" reads as the zone's figures alone;
                 # of talent apartments in context, the plan gives no amount
-                return compose.decline(base.request, topic, base.score, base.lang)
+                return compose.decline(base.request, topic, base.score, base.lang, read)
             return compose.answer(topic, base.score, base.lang, u.aspects, request=ask,
                                   brief=True)
         return base

@@ -14,7 +14,7 @@ from ..knowledge.records import Lang
 from ..matching.index import Candidate, Query
 from ..understanding import Understanding
 from ..understanding.guess import NONE
-from .compose import Composer
+from .compose import Composer, is_meta
 from .replies import Reply
 
 if TYPE_CHECKING:
@@ -22,10 +22,6 @@ if TYPE_CHECKING:
 
 MAX_OPTIONS = 3
 NO_CANDIDATE = Candidate("", 0.0, "")
-
-
-def is_meta(intent: str | None) -> bool:
-    return intent is not None and intent.startswith("meta.")
 
 
 @dataclass(frozen=True)
@@ -98,7 +94,8 @@ def decide(reading: Reading, lang: Lang, settings: MatchingFile, compose: Compos
                            request=kind)
         if not named and otherwise:  # (the kind kept: a topic in context names one)
             return replace(compose.answer(otherwise, top.score, lang), request=kind)
-        return compose.decline(kind, top.intent if named else None, top.score, lang)
+        return compose.decline(kind, top.intent if named else None, top.score, lang,
+                               read=decline is not None)
     if understood.fragment:
         return compose.ask_back(understood.requests[0].kind, top.score, lang)
     if top.score < settings.clarify_threshold:

@@ -29,6 +29,7 @@ _PLACEHOLDERS = {
     "admin_unanswered": {"days"},
     "decline_topic": {"reason", "title"},
     "decline_general": {"reason"},
+    "instead_topic": {"title"},
     "emergency": {"numbers"},
     "emergency_number": {"number", "service"},
     "silent_on": {"aspects"},

@@ -209,6 +209,8 @@ class Messages(_Model):
     admin_stale_none: LangText = Field(description="{count} {days}")
     decline_topic: LangText = Field(description="{reason} {title} {hotline}")
     decline_general: LangText = Field(description="{reason} {hotline}")
+    instead_topic: LangText = Field(
+        description="After the `otherwise` answer given for a topic: {title}, its links below")
     emergency: LangText = Field(description="{numbers}: the emergency numbers, first")
     emergency_number: LangText = Field(description="One number: {number} {service}")
     list_separator: LangText = Field(description="Between items of a list in running text")
@@ -284,8 +286,9 @@ class RequestKind(_Model):
         default=None, description="decline: what the bot cannot do or tell, and why"
     )
     otherwise: IntentId | None = Field(
-        default=None, description="decline: the intent answered instead when the message "
-        "names no topic (meta.contact for \"give me a phone number\")"
+        default=None, description="decline: the intent answered instead (meta.contact for "
+        "\"give me a phone number\"); for a topic named or in context, after the reason and "
+        "with that topic's links"
     )
     ask: LangText | None = Field(
         default=None, description="answer: the question back when no topic is named"
