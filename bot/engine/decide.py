@@ -106,6 +106,9 @@ def decide(reading: Reading, lang: Lang, settings: MatchingFile, compose: Compos
         return compose.answer(top.intent, top.score, lang, understood.aspects)
     close = [c for c in ranked[:MAX_OPTIONS] if c.score >= settings.clarify_threshold
              and c.score >= top.score - settings.clarify_spread]
+    if top.score >= settings.answer_threshold and all(
+            compose.kb.answers[c.intent].small_talk for c in close):
+        return compose.answer(top.intent, top.score, lang)  # "好的谢谢 再见": no list of those
     chosen = _chosen(close, reading, settings, compose, learnt_topic)
     if chosen is not None:
         return compose.answer(chosen.intent, chosen.score, lang, understood.aspects)
