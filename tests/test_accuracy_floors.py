@@ -28,7 +28,7 @@ CONVERSATIONS = ("conversations_dev", "conversations_test", "conversations3_dev"
 # set: (min right %, max wrong-answer rate % of all replies, min declined % where due)
 FLOORS = {
     "dev": (97.0, 1.5, 97.0),
-    "test": (93.0, 2.5, 94.0),
+    "test": (93.0, 2.5, 93.0),
     "asks_dev": (92.0, 0.8, 98.0),
     "asks_test": (90.0, 3.5, 93.0),
     "conversations_dev": (88.0, 2.5, 97.0),

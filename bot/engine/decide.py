@@ -99,6 +99,13 @@ def decide(reading: Reading, lang: Lang, settings: MatchingFile, compose: Compos
     if understood.fragment:
         return compose.ask_back(understood.requests[0].kind, top.score, lang)
     if top.score < settings.clarify_threshold:
+        # too weak to offer as a list, yet where the learnt topic guess names the one close
+        # topic from choose_threshold up, the ranking and the guess agree: answered
+        low = [c for c in ranked[:MAX_OPTIONS] if c.score >= settings.choose_threshold
+               and c.score >= top.score - settings.clarify_spread]
+        chosen = _chosen(low, reading, settings, compose, learnt_topic) if low else None
+        if chosen is not None:
+            return compose.answer(chosen.intent, chosen.score, lang, understood.aspects)
         return compose.fallback(lang, top.score, unanswered=True)
     runner_up = ranked[1].score if len(ranked) > 1 else 0.0
     dominant = top.score >= settings.lead_threshold and top.score >= settings.lead_ratio * runner_up

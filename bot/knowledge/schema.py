@@ -448,6 +448,10 @@ class MatchingFile(_Model):
     answer_threshold: float = Field(ge=0, le=100)
     clarify_threshold: float = Field(ge=0, le=100)
     margin: float = Field(ge=0, le=100, description="Lead over the runner-up needed to answer")
+    choose_threshold: float = Field(
+        default=100, ge=0, le=100, description="Below clarify_threshold, a topic from this "
+        "score up is answered where the learnt topic guess names it (see topic_guess_threshold)"
+    )
     lead_threshold: float = Field(
         ge=0, le=100, description="Below answer_threshold, a best topic from this score up is "
         "answered when it scores lead_ratio times the runner-up"
