@@ -147,8 +147,19 @@ def test_a_follow_up_naming_another_topic_word_stays_on_the_topic_in_context(
     assert engine.converse(follow_up, state, now=30.0)[0].intent == topic
 
 
+def test_a_short_question_matching_nothing_is_asked_about_the_topic_in_context(engine):
+    """"合同签一次管几年" matches no example well, alone it is a fallback; after talent
+    apartments it asks about them. A statement that matches nothing is not glued to it."""
+    assert engine.reply("合同签一次管几年").kind == "fallback"
+    _, state = engine.converse("人才公寓怎么申请", Conversation(), now=0.0)
+    follow = engine.converse("合同签一次管几年", state, now=30.0)[0]
+    assert (follow.kind, follow.intent) == ("answer", "housing.talent_apartment")
+    assert engine.converse("我失恋了好难过", state, now=30.0)[0].kind == "fallback"
+
+
 @pytest.mark.parametrize(("first", "follow_up"), [
     ("talent apartment", "where can I buy a telescope"),  # asks "where", about something else
+    ("人才公寓怎么申请", "我失恋了好难过"),  # not a question, and nothing of the topic
 ])
 def test_a_new_question_the_bot_cannot_answer_is_not_glued_to_the_topic(engine, first, follow_up):
     _, state = engine.converse(first, Conversation(), now=0.0)

@@ -129,6 +129,12 @@ def in_context(base: Reply, reading: Reading, topic: str, affinity: float, compo
     # its own: "any funding for foreign researchers" is a list of its own, not the biotown
     aspect = bool(u.aspects) and base.kind != "clarify"
     signals = u.refers or aspect or (affinity >= settings.affinity and not u.zone)
-    if u.elliptical or topic in offered or (short and signals):
+    # "合同一般签几年", "is there a limit on how long u can stay": matching nothing well on
+    # its own, a short question is asked about the topic in context (not a statement: "我失恋
+    #了好难过"; not one to the bot, nor one naming what no example knows: "where can I buy a
+    # telescope")
+    weak = (base.kind == "fallback" and base.unanswered and u.question and not u.zone
+            and not u.to_bot and not reading.unknown)
+    if u.elliptical or topic in offered or (short and (signals or weak)):
         return compose.answer(topic, base.score, base.lang, u.aspects, request=ask, brief=True)
     return base

@@ -117,7 +117,7 @@ class Engine:
             if is_clear(alone, self.kb.matching):
                 query, ranked = asked, alone
         return Reading(normalized, language, ranked, understood, is_traditional(raw), query,
-                       plain)
+                       plain, tuple(self.matcher.unknown_words(query)))
 
     def _rank(self, normalized: str, understood: Understanding, limit: int, floor: float,
               ) -> tuple[Query, list[Candidate]]:

@@ -367,6 +367,11 @@ class ConversationSettings(_Model):
         description="Where a reference word is part of one of these (\"国企那边呢\" names what "
         "it switches to), it points back at nothing",
     )
+    questions: list[Pattern] = Field(
+        default_factory=list,
+        description="Words that make a message a question (吗, 几, 哪, how, is there): a "
+        "short question that matches nothing well is asked about the topic in context",
+    )
     addressing: list[Pattern] = Field(
         default_factory=list,
         description="Words that speak to the bot (你, you, bot): a short message with the topic "

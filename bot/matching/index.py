@@ -255,6 +255,12 @@ class Matcher:
         return [Candidate(s.intent, s.score, self.examples[s.example].text if s.example >= 0
                           else "") for s in ranked]
 
+    def unknown_words(self, q: Query) -> list[str]:
+        """The English words of the question no example has (typos corrected): "telescope"
+        names something the knowledge base knows nothing of."""
+        return [t[2:] for t, w in q.weights.items()
+                if t.startswith(WORD) and w > 0 and t not in self._weight]
+
     def score(self, q: Query, intent: str) -> float:
         """The score `rank` gives `intent` for the question (0 when it shares nothing)."""
         return self._index.score(q.weights, intent, intent in self._keyword_hits(q),

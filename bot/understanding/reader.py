@@ -83,6 +83,7 @@ class Understanding:
     elliptical: bool = False  # names nothing of its own beyond what it asks: a follow-up
     refers: bool = False  # points back at something said before: "it", "它", "there"
     to_bot: bool = False  # speaks to the bot: "你", "you", "bot"
+    question: bool = False  # is worded as a question: "吗", "几年", "is there"
     zone: bool = False  # names the zone itself: "高新区", "the zone"
     opener: bool = False  # opens as a follow-up does: "那…", "and …", "what about …"
     learnt: Guess | None = None  # the learnt request kind, where no phrase names a decline
@@ -132,6 +133,7 @@ class Reader:
         self._index.add("reference", data.conversation.references)
         self._index.add("reference:unless", data.conversation.not_references)
         self._index.add("addressing", data.conversation.addressing)
+        self._index.add("question", data.conversation.questions)
         self._content_of = content_of
         labelled, served, alarms = list(labelled), list(served), list(alarms)
         key = training_key(data, labelled, served, alarms)
@@ -239,6 +241,7 @@ class Reader:
                 any(r.follow_up for r in requests) or aspects or opener),
             refers=bool(unvetoed(found, "reference", "reference:unless")),
             to_bot=bool(found.get("addressing")),
+            question=bool(found.get("question")),
             zone=bool(found.get("zone")),
             opener=bool(opener),
             learnt=learnt,
