@@ -147,6 +147,20 @@ def test_a_follow_up_naming_another_topic_word_stays_on_the_topic_in_context(
     assert engine.converse(follow_up, state, now=30.0)[0].intent == topic
 
 
+def test_a_decline_naming_another_topic_only_weakly_is_for_the_topic_in_context(engine):
+    """"should i rent an office there or in the south zone" after Future Science City asks
+    advice about it: the decline names it, not the city centre its words half match; one that
+    names its own topic clearly ("那保租房租金多少") is declined for that one."""
+    state = Conversation().with_topic("zone.future_city", "en", 0.0)
+    advice = engine.converse("should i rent an office there or in the south zone", state,
+                             now=30.0)[0]
+    assert (advice.kind, advice.intent, advice.request) == ("fallback", "zone.future_city",
+                                                            "advice")
+    state = Conversation().with_topic("housing.talent_apartment", "zh", 0.0)
+    price = engine.converse("那保租房租金多少", state, now=30.0)[0]
+    assert (price.kind, price.intent) == ("fallback", "housing.affordable_rental")
+
+
 def test_a_short_question_matching_nothing_is_asked_about_the_topic_in_context(engine):
     """"合同签一次管几年" matches no example well, alone it is a fallback; after talent
     apartments it asks about them. A statement that matches nothing is not glued to it."""

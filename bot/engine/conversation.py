@@ -68,10 +68,10 @@ def in_context(base: Reply, reading: Reading, topic: str, affinity: float, compo
 
     A clear new question, a switch ("那保租房呢") and small talk stand on their own; a switch
     that matches one topic far better than the others but not well enough to answer alone gets
-    that topic, not a list. A decline that names no topic, or a short one that names another
-    only so-so, is about the topic in context ("租金多少", "how much is the rent?"). A message
-    that names nothing of its own beyond what it asks ("那怎么申请？", "外地人也可以吗"), or a
-    short one that points back ("how big is it?"), names an aspect, or that the topic in
+    that topic, not a list. A decline that names no topic, or names another only weakly and
+    without an opener, is about the topic in context ("租金多少", "how much is the rent?").
+    A message that names nothing of its own beyond what it asks ("那怎么申请？", "外地人也可以吗"),
+    or a short one that points back ("how big is it?"), names an aspect, or that the topic in
     context explains a little while nothing explains it well ("合同一般签几年"), is about the
     topic in context: its reply opens with the part that addresses the ask.
     """
@@ -86,8 +86,9 @@ def in_context(base: Reply, reading: Reading, topic: str, affinity: float, compo
     stays = (short and not u.opener and not u.zone and base.score < settings.stay_score
              and affinity >= settings.affinity and not is_meta(base.intent))
     if base.kind == "fallback" and base.request is not None:
-        if base.intent is not None and not stays:
-            return base  # "那保租房租金多少" names its own topic
+        if base.intent is not None and not stays and (base.score >= settings.switch_score
+                                                       or u.opener):
+            return base  # "那保租房租金多少" names its own topic, with an opener or clearly
         return compose.decline(base.request, topic, base.score, base.lang, read)
     if base.kind == "answer" and base.request is not None and is_meta(base.intent):
         # "what's their office address": with no topic named, the contact answer; with one
