@@ -181,8 +181,20 @@ def test_a_new_question_the_bot_cannot_answer_is_not_glued_to_the_topic(engine, 
     assert (follow.kind, follow.intent) == ("fallback", None)
 
 
-@pytest.mark.parametrize("message", ["给我个电话号码", "their email address?", "那我该找哪个部门问",
-                                     "who should I ask about this"])
+@pytest.mark.parametrize("message", ["给我个电话号码", "their email address?"])
+def test_contact_details_asked_after_a_topic_are_declined_for_that_topic(engine, message):
+    """Alone, such a message gets the contact answer (the hotline); after a topic, the
+    decline for that topic: no details the plan does not give, its links and the hotline."""
+    assert (engine.reply(message).kind, engine.reply(message).intent) == ("answer",
+                                                                          "meta.contact")
+    _, state = engine.converse("人才公寓怎么申请", Conversation(), now=0.0)
+    follow = engine.converse(message, state, now=30.0)[0]
+    assert (follow.kind, follow.intent, follow.request) == (
+        "fallback", "housing.talent_apartment", "contacts")
+    assert "12345" in follow.text
+
+
+@pytest.mark.parametrize("message", ["那我该找哪个部门问", "who should I ask about this"])
 def test_whom_to_contact_asked_after_a_topic_gets_the_contact_answer_for_that_topic(
         engine, message):
     """Alone, such a message gets the contact answer (the hotline); after a topic, the same
@@ -191,7 +203,7 @@ def test_whom_to_contact_asked_after_a_topic_gets_the_contact_answer_for_that_to
                                                                           "meta.contact")
     _, state = engine.converse("人才公寓怎么申请", Conversation(), now=0.0)
     follow, after = engine.converse(message, state, now=30.0)
-    assert (follow.kind, follow.intent, follow.request) == ("answer", "meta.contact", "contacts")
+    assert (follow.kind, follow.intent, follow.request) == ("answer", "meta.contact", "whom")
     assert "12345" in follow.text
     assert [o.intent for o in follow.options] == ["housing.talent_apartment"]
     topic_links = engine.answer("housing.talent_apartment", follow.lang).links

@@ -70,10 +70,11 @@ class Composer:
                 read: bool = False) -> Reply:
         """What the bot cannot do or tell, why, and where to go for that topic. A request
         `read` in the message's own words (not a learnt guess, too unsure to answer anything)
-        with an answer of its own (`otherwise`: whom to call) gets that answer, for the topic."""
+        with an answer of its own for a topic (`for_topic`: whom to ask) gets that answer."""
         spec = self.kb.understanding.requests[request]
         why = spec.reason.get(lang) if spec.reason else ""
-        if read and intent is not None and spec.otherwise and not is_meta(intent):
+        if read and intent is not None and spec.otherwise and spec.for_topic and not is_meta(
+                intent):
             return self._instead(spec.otherwise, request, intent, why, score, lang)
         if intent is None:
             return Reply(kind="fallback", lang=lang, request=request, score=score,

@@ -286,9 +286,12 @@ class RequestKind(_Model):
         default=None, description="decline: what the bot cannot do or tell, and why"
     )
     otherwise: IntentId | None = Field(
-        default=None, description="decline: the intent answered instead (meta.contact for "
-        "\"give me a phone number\"); for a topic named or in context, after the reason and "
-        "with that topic's links"
+        default=None, description="decline: the intent answered instead when no topic is "
+        "named (meta.contact for \"give me a phone number\")"
+    )
+    for_topic: bool = Field(
+        default=False, description="With a topic named or in context, the `otherwise` answer "
+        "too, opened by the reason, with that topic's links and button (\"找哪个部门问\")"
     )
     ask: LangText | None = Field(
         default=None, description="answer: the question back when no topic is named"
