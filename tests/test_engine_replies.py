@@ -161,6 +161,15 @@ def test_a_decline_naming_another_topic_only_weakly_is_for_the_topic_in_context(
     assert (price.kind, price.intent) == ("fallback", "housing.affordable_rental")
 
 
+def test_a_switch_naming_close_topics_of_its_own_is_settled_as_it_would_be_alone(engine):
+    """"and the high-tech enterprise thing, how is it different" after tech SMEs points back
+    ("it") but names its own topic, close to the business overview: not the SMEs again."""
+    _, state = engine.converse("what support is there for tech SMEs", Conversation(), now=0.0)
+    switch = engine.converse("and the high-tech enterprise thing, how is it different", state,
+                             now=30.0)[0]
+    assert (switch.kind, switch.intent) == ("answer", "business.hightech")
+
+
 def test_a_short_question_matching_nothing_is_asked_about_the_topic_in_context(engine):
     """"合同签一次管几年" matches no example well, alone it is a fallback; after talent
     apartments it asks about them. A statement that matches nothing is not glued to it."""

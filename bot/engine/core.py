@@ -142,8 +142,16 @@ class Engine:
         topic = conversation.topic(now, self.context_seconds)
         if topic is not None and topic not in self.kb.answers:
             topic = None
-        reply = self.respond(reading, lang or (None if wrote else conversation.lang), prefer,
-                             topic_in_context=topic is not None)
+        shown = lang or (None if wrote else conversation.lang)
+        reply = self.respond(reading, shown, prefer, topic_in_context=topic is not None)
+        u = reading.understood
+        if topic is not None and reply.kind == "clarify" and u.opener and not u.elliptical:
+            # "and the high-tech enterprise thing, is that different?" switches to a topic of
+            # its own: the close call is settled as it would be alone, not by the topic it
+            # leaves (the learnt guess is no reader of follow-ups, but this is none)
+            alone = self.respond(reading, shown, prefer)
+            if alone.kind == "answer":
+                reply = alone
         if topic is not None:
             affinity = self.matcher.score(reading.query, topic) if reading.query else 0.0
             if self._echoes(reading.normalized, topic):
