@@ -85,6 +85,8 @@ def test_a_duplicate_key_is_an_error_not_a_silent_overwrite(kb_copy):
          "brackets inside brackets"),
         ("content/understanding.yaml", "stand_alone: [meta.contact]",
          "stand_alone: [meta.contacts]", "stand_alone: 'meta.contacts' is not a known intent"),
+        ("content/matching.yaml", "small_talk_order: [meta.goodbye,",
+         "small_talk_order: [meta.contact,", "'meta.contact' is not a small-talk intent"),
         ("content/request_examples.yaml", "topic: housing.talent_apartment}",
          "topic: housing.talent_flats}", "is not known"),
     ],

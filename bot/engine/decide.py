@@ -116,11 +116,17 @@ def decide(reading: Reading, lang: Lang, settings: MatchingFile, compose: Compos
              and c.score >= top.score - settings.clarify_spread]
     if top.score >= settings.answer_threshold and all(
             compose.kb.answers[c.intent].small_talk for c in close):
-        return compose.answer(top.intent, top.score, lang)  # "好的谢谢 再见": no list of those
+        # no list of small talk: "好的谢谢 再见", "thx bye" leave; "好 了解" thanks
+        first = min(close, key=lambda c: _order(settings.small_talk_order, c.intent))
+        return compose.answer(first.intent, first.score, lang)
     chosen = _chosen(close, reading, settings, compose, learnt_topic)
     if chosen is not None:
         return compose.answer(chosen.intent, chosen.score, lang, understood.aspects)
     return compose.clarify([c.intent for c in close], top.score, lang)
+
+
+def _order(order: list[str], intent: str) -> int:
+    return order.index(intent) if intent in order else len(order)
 
 
 def _chosen(close: list[Candidate], reading: Reading, settings: MatchingFile,

@@ -237,6 +237,14 @@ def stand_alone_intents_are_known(kb: KnowledgeBase) -> Iterator[Problem]:
                           f"stand_alone: {intent!r} is not a known intent", "use an intent id")
 
 
+def small_talk_order_is_small_talk(kb: KnowledgeBase) -> Iterator[Problem]:
+    for i, intent in enumerate(kb.matching.small_talk_order):
+        if intent not in kb.answers or not kb.answers[intent].small_talk:
+            yield located(kb, "setting", f"small_talk_order:{i}", f"small_talk_order: "
+                          f"{intent!r} is not a small-talk intent",
+                          "use ids of answers with small_talk: true")
+
+
 def requests_have_their_texts(kb: KnowledgeBase) -> Iterator[Problem]:
     for name, kind in kb.understanding.requests.items():
         if kind.otherwise is not None and kind.otherwise not in kb.answers:
@@ -359,6 +367,7 @@ ERROR_CHECKS: list[Callable[[KnowledgeBase], Iterator[Problem]]] = [
     answers_are_short,
     requests_have_their_texts,
     stand_alone_intents_are_known,
+    small_talk_order_is_small_talk,
     emergency_numbers_are_known,
     request_examples_are_labelled,
     emergency_examples_are_labelled,

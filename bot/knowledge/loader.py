@@ -169,6 +169,10 @@ def load_knowledge_base(root: Path, *, check: bool = True) -> KnowledgeBase:
         single[kind] = _plain(parsed)
         if kind == "understanding":
             _locate_phrases(data, f"content/{kind}.yaml", where)
+        if kind == "matching" and isinstance(data, dict):
+            for i, _ in enumerate(parsed.small_talk_order):  # type: ignore[attr-defined]
+                where[f"setting:small_talk_order:{i}"] = Location(
+                    f"content/{kind}.yaml", line_of(data, ("small_talk_order", i)))
         if kind in ("request_examples", "emergency_examples"):
             for i, _ in enumerate(parsed.examples):  # type: ignore[attr-defined]
                 where[f"{kind[:-1]}:{i}"] = Location(f"content/{kind}.yaml",

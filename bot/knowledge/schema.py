@@ -487,6 +487,9 @@ class MatchingFile(_Model):
         default=0.5, ge=0, le=1, description="...unless a learnt request no answer serves is "
         "at least this likely (a topic known is no reason to answer what it cannot serve)"
     )
+    small_talk_order: list[IntentId] = Field(
+        default_factory=list, description="Where only small talk is close, the first of "
+        "these among it is answered (thanks on leaving is a goodbye)")
     keyword_bonus: float = Field(ge=0, le=50)
     max_input_chars: int = Field(ge=20, le=5000)
     stop_words: StopWords

@@ -38,10 +38,18 @@ class Requests:
         requests = []
         for name, kind, label, unless in self._kinds:
             spans = unvetoed(found, label, unless)
-            if kind.whole:
-                spans = [s for s in spans if s == (0, len(text))]
+            if kind.whole and not _covers(spans, text):
+                spans = []  # "ok" or "好 了解" alone, not "ok. what about housing?"
             if kind.asked_only:
                 spans = [s for s in spans if s[0] >= story]
             if spans:
                 requests.append(Request(name, kind.serve, kind.follow_up, tuple(sorted(spans))))
         return tuple(requests)
+
+
+def _covers(spans: list[Span], text: str) -> bool:
+    """Whether the spans together take up all of the text but its spaces."""
+    covered = bytearray(len(text))
+    for start, end in spans:
+        covered[start:end] = b"\x01" * (end - start)
+    return bool(text) and all(covered[i] or c == " " for i, c in enumerate(text))
