@@ -131,9 +131,9 @@ def in_context(base: Reply, reading: Reading, topic: str, affinity: float, compo
     aspect = bool(u.aspects) and base.kind != "clarify"
     signals = u.refers or aspect or (affinity >= settings.affinity and not u.zone)
     # "合同一般签几年", "is there a limit on how long u can stay": matching nothing well on
-    # its own, a short question is asked about the topic in context (not a statement: "我失恋
-    #了好难过"; not one to the bot, nor one naming what no example knows: "where can I buy a
-    # telescope")
+    # its own, a short question is asked about the topic in context; not a statement
+    # ("我失恋了好难过"), one to the bot, or one naming what no example knows ("where can I
+    # buy a telescope")
     weak = (base.kind == "fallback" and base.unanswered and u.question and not u.zone
             and not u.to_bot and not reading.unknown)
     if u.elliptical or topic in offered or (short and (signals or weak)):

@@ -146,9 +146,9 @@ class Engine:
         reply = self.respond(reading, shown, prefer, topic_in_context=topic is not None)
         u = reading.understood
         if topic is not None and reply.kind == "clarify" and u.opener and not u.elliptical:
-            # "and the high-tech enterprise thing, is that different?" switches to a topic of
-            # its own: the close call is settled as it would be alone, not by the topic it
-            # leaves (the learnt guess is no reader of follow-ups, but this is none)
+            # "and the high-tech enterprise thing, is that different?" switches to topics of
+            # its own: no follow-up, so the learnt topic guess settles the close call as it
+            # would alone, rather than its "that" gluing it back to the topic it leaves
             alone = self.respond(reading, shown, prefer)
             if alone.kind == "answer":
                 reply = alone
