@@ -62,9 +62,10 @@ class Conversation:
 
 
 def in_context(base: Reply, reading: Reading, topic: str, affinity: float, compose: Composer,
-               settings: ConversationSettings) -> Reply:
+               settings: ConversationSettings, strange: bool = False) -> Reply:
     """The reply to a message with `topic` in context, given what it gets on its own (`base`)
-    and the score the topic in context gets for it (`affinity`).
+    and the score the topic in context gets for it (`affinity`); `strange`: it names an
+    English word no example has ("telescope").
 
     A clear new question, a switch ("那保租房呢") and small talk stand on their own; a switch
     that matches one topic far better than the others but not well enough to answer alone gets
@@ -135,7 +136,7 @@ def in_context(base: Reply, reading: Reading, topic: str, affinity: float, compo
     # ("我失恋了好难过"), one to the bot, or one naming what no example knows ("where can I
     # buy a telescope")
     weak = (base.kind == "fallback" and base.unanswered and u.question and not u.zone
-            and not u.to_bot and not reading.unknown)
+            and not u.to_bot and not strange)
     if u.elliptical or topic in offered or (short and (signals or weak)):
         return compose.answer(topic, base.score, base.lang, u.aspects, request=ask, brief=True)
     return base

@@ -117,7 +117,7 @@ class Engine:
             if is_clear(alone, self.kb.matching):
                 query, ranked = asked, alone
         return Reading(normalized, language, ranked, understood, is_traditional(raw), query,
-                       plain, tuple(self.matcher.unknown_words(query)))
+                       plain)
 
     def _rank(self, normalized: str, understood: Understanding, limit: int, floor: float,
               ) -> tuple[Query, list[Candidate]]:
@@ -156,9 +156,10 @@ class Engine:
             affinity = self.matcher.score(reading.query, topic) if reading.query else 0.0
             if self._echoes(reading.normalized, topic):
                 affinity = max(affinity, self.kb.understanding.conversation.affinity)
+            strange = bool(reading.query and self.matcher.unknown_words(reading.query))
             reply = self.displays.localize(
                 in_context(reply, reading, topic, affinity, self.compose,
-                           self.kb.understanding.conversation), reply.display)
+                           self.kb.understanding.conversation, strange), reply.display)
         return reply, conversation.after(reply, now)
 
     def respond(self, reading: Reading, lang: str | None = None, prefer: str | None = None,

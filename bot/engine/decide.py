@@ -35,7 +35,6 @@ class Reading:
     traditional: bool = False  # written in traditional characters (繁體)
     query: Query | None = None  # what was ranked, to score another intent on demand
     plain: str = ""  # normalised, before synonyms: what the learnt guesses learnt from
-    unknown: tuple[str, ...] = ()  # English words no example has ("telescope")
 
     @property
     def top(self) -> Candidate:
