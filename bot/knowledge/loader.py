@@ -132,8 +132,10 @@ def _load_area_files(
     return items
 
 
-def _locate_phrases(data: Any, name: str, where: dict[str, Location]) -> None:
-    """Remember the line of every phrase list item, so a phrase problem points at its line."""
+def _locate_phrases(data: Any, name: str, where: dict[str, Location],
+                    kind: str = "phrase") -> None:
+    """Remember the line of every phrase list item, so a phrase problem points at its line
+    (`kind`: "setting" for matching.yaml's lists, small_talk_order and the stop words)."""
     def walk(node: Any, path: tuple) -> None:
         if isinstance(node, dict):
             for key, value in node.items():
@@ -141,7 +143,7 @@ def _locate_phrases(data: Any, name: str, where: dict[str, Location]) -> None:
         elif isinstance(node, list):
             for i, item in enumerate(node):
                 if isinstance(item, str):
-                    where[f"phrase:{'.'.join(map(str, path))}:{i}"] = Location(
+                    where[f"{kind}:{'.'.join(map(str, path))}:{i}"] = Location(
                         name, line_of(data, (*path, i)))
                 else:
                     walk(item, (*path, i))
@@ -169,10 +171,8 @@ def load_knowledge_base(root: Path, *, check: bool = True) -> KnowledgeBase:
         single[kind] = _plain(parsed)
         if kind == "understanding":
             _locate_phrases(data, f"content/{kind}.yaml", where)
-        if kind == "matching" and isinstance(data, dict):
-            for i, _ in enumerate(parsed.small_talk_order):  # type: ignore[attr-defined]
-                where[f"setting:small_talk_order:{i}"] = Location(
-                    f"content/{kind}.yaml", line_of(data, ("small_talk_order", i)))
+        if kind == "matching":
+            _locate_phrases(data, f"content/{kind}.yaml", where, "setting")
         if kind in ("request_examples", "emergency_examples"):
             for i, _ in enumerate(parsed.examples):  # type: ignore[attr-defined]
                 where[f"{kind[:-1]}:{i}"] = Location(f"content/{kind}.yaml",
