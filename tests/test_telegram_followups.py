@@ -135,3 +135,18 @@ def test_an_amount_asked_after_a_topic_is_declined_for_it_though_another_answer_
     declined = say(fake, "how much space do they have in total", 315)
     assert "12345" in declined.params["text"] and "130" not in declined.params["text"]
     assert "1:t:housing.talent_apartment" in callback_data(declined)
+
+
+def test_a_question_matching_nothing_is_asked_about_the_topic_and_a_switch_leaves_it(fake, bot):
+    """"合同签一次管几年" alone is a fallback; after talent apartments it asks about them. A
+    switch naming close topics of its own ("…the high-tech enterprise thing, how is it
+    different") gets its own topic, not the one it points back from; "thx bye" is a goodbye."""
+    say(fake, "人才公寓怎么申请", 320, language_code="zh-hans")
+    contract = say(fake, "合同签一次管几年", 320, language_code="zh-hans").params["text"]
+    assert "人才公寓" in contract
+    say(fake, "what support is there for tech SMEs", 321)
+    switched = say(fake, "and the high-tech enterprise thing, how is it different", 321)
+    assert "High-tech enterprise programme" in switched.params["text"]
+    assert "Tech small and medium enterprises" not in switched.params["text"]
+    leaving = say(fake, "thx bye", 321).params["text"]
+    assert "Which of these" not in leaving and "bye" in leaving.lower()
