@@ -8,6 +8,7 @@ loader's own checks, then these; any error refuses the whole knowledge base.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -99,11 +100,24 @@ def near_duplicate_examples(kb: KnowledgeBase, matcher: Matcher, threshold: floa
     # token_sort_ratio is the ratio of the sorted words: sorted once here rather than in each
     # of the n² comparisons (the same scores, in a fifth of the time)
     choices = [" ".join(sorted(e.normalized.split())) for e in examples]
+    # A ratio counts at least the difference in length as edits: two strings of lengths a
+    # and b score at most 100·(1 − |a − b| / (a + b)). So each example is compared only with
+    # those of a length that can reach the threshold (a tenth of the list, not all of it).
+    by_length = sorted(range(len(choices)), key=lambda j: len(choices[j]))
+    ordered = [choices[j] for j in by_length]
+    lengths = [len(c) for c in ordered]
+    spread = (100.0 - threshold) / 100.0
     problems = []
     for i, choice in enumerate(choices):
         example = examples[i]
-        for _, score, j in process.extract(choice, choices, scorer=fuzz.ratio, processor=None,
-                                           score_cutoff=threshold, limit=5):
+        n = len(choice)
+        low = bisect_left(lengths, n * (1 - spread) / (1 + spread) - 1)
+        high = bisect_right(lengths, n * (1 + spread) / (1 - spread) + 1)
+        alike = process.extract(choice, ordered[low:high], scorer=fuzz.ratio, processor=None,
+                                score_cutoff=threshold, limit=None)
+        # the five best, equals in the examples' order (as if all had been compared)
+        best = sorted((-score, by_length[low + k]) for _, score, k in alike)[:5]
+        for score, j in ((-s, j) for s, j in best):
             other = examples[j]
             if i < j and other.intent != example.intent:
                 where = _locate_example(kb, example)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.cache import load_engine
 from bot.engine import Engine
 from bot.validation import load_valid_knowledge_base
 
@@ -33,8 +34,10 @@ def kb():
 
 
 @pytest.fixture(scope="session")
-def engine(kb):
-    return Engine(kb)
+def engine(engine_cache: Path) -> Engine:
+    """The shipped knowledge base's engine, built once and left in the session's cache, so
+    the bot processes the tests start read it instead of each building their own."""
+    return load_engine(ROOT, engine_cache)
 
 
 @pytest.fixture(scope="module")

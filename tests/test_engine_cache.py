@@ -43,10 +43,13 @@ def _questions() -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def cached(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A cache folder holding the shipped knowledge base's engine, built once."""
+def cached(tmp_path_factory: pytest.TempPathFactory, engine: Engine, engine_cache: Path) -> Path:
+    """A cache folder holding the shipped knowledge base's engine (the session's, which the
+    `engine` fixture built and stored)."""
     folder = tmp_path_factory.mktemp("cache")
-    load_engine(ROOT, folder)
+    for path in [engine_cache / f"engine-{cache.fingerprint(ROOT)}.pickle",
+                 *engine_cache.glob("learnt-*.pickle")]:
+        shutil.copy(path, folder)
     return folder
 
 
