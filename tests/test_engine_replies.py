@@ -180,6 +180,17 @@ def test_a_short_question_matching_nothing_is_asked_about_the_topic_in_context(e
     assert engine.converse("我失恋了好难过", state, now=30.0)[0].kind == "fallback"
 
 
+@pytest.mark.parametrize("follow_up", ["how large", "多大呢", "面积多大"])
+def test_a_tiny_question_naming_nothing_is_asked_about_the_topic_in_context(engine, follow_up):
+    """Alone, "how large" is the zone's area; after Future Science City it asks how large that
+    is, though its examples never say "large". Naming the zone, it is the zone's area again."""
+    assert engine.reply(follow_up).intent == "zone.area"
+    _, state = engine.converse("what is future science city", Conversation(), now=0.0)
+    follow = engine.converse(follow_up, state, now=30.0)[0]
+    assert (follow.kind, follow.intent) == ("answer", "zone.future_city")
+    assert engine.converse("how large is the zone", state, now=30.0)[0].intent == "zone.area"
+
+
 @pytest.mark.parametrize(("first", "follow_up"), [
     ("talent apartment", "where can I buy a telescope"),  # asks "where", about something else
     ("人才公寓怎么申请", "我失恋了好难过"),  # not a question, and nothing of the topic

@@ -387,6 +387,10 @@ class ConversationSettings(_Model):
     stay_score: float = Field(ge=0, le=100, description="A short message with no opener that "
                               "the topic in context scores `affinity` for stays on it when "
                               "another topic scores below this")
+    tiny: int = Field(default=0, ge=0, le=300, description="A question this short (\"how "
+                      "large\", \"多大呢\") with no opener stays on the topic in context when "
+                      "another topic scores below `stay_score`, whether the topic explains it "
+                      "or not")
     affinity: float = Field(ge=0, le=100, description="A short message with nothing else to "
                             "mark it as a follow-up is one when the topic in context scores "
                             "this much for it")
