@@ -174,8 +174,10 @@ def _read(path: Path, key: str, what: str) -> object | None:
     except OSError as exc:
         log.info("cannot read the cached %s %s (%s): rebuilding", what, path, exc)
         return None
-    header, _, body = data.partition(b"\n")
-    if header != _header(key, body):
+    end = data.find(b"\n")
+    # a view of the body, not a copy of it: a start holds one copy of the file, not two
+    header, body = data[:max(end, 0)], memoryview(data)[end + 1:] if end >= 0 else b""
+    if end < 0 or header != _header(key, body):
         log.info("cached %s %s is truncated, corrupt or of another version: rebuilding",
                  what, path)
         return None
@@ -189,7 +191,7 @@ def _read(path: Path, key: str, what: str) -> object | None:
         return None
 
 
-def _header(key: str, body: bytes) -> bytes:
+def _header(key: str, body: bytes | memoryview) -> bytes:
     return b" ".join((_MAGIC, str(FORMAT).encode(), key.encode(), str(zlib.crc32(body)).encode()))
 
 
@@ -226,7 +228,7 @@ def _prune(directory: Path, prefix: str) -> None:
         old.unlink(missing_ok=True)
 
 
-def _unpickle(body: bytes) -> tuple[object, object]:
+def _unpickle(body: bytes | memoryview) -> tuple[object, object]:
     """pickle.loads with the collector paused: the engine is ~100,000 containers, and the
     collections they would trigger while arriving (none of them garbage) cost as much as the
     loading itself (about 50 ms of a 0.3 s start)."""

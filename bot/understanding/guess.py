@@ -89,7 +89,8 @@ class KindGuesser:
     def __setstate__(self, state: dict) -> None:
         index = state["_index"]
         if isinstance(index, str):
-            state["_index"] = dict(zip(index.split("\n"), range(len(index)))) if index else {}
+            words = index.split("\n") if index else []
+            state["_index"] = dict(zip(words, range(len(words)), strict=True))
         self.__dict__.update(state)
 
     def guess(self, normalized: str, at_least: float = 0.0,
