@@ -7,8 +7,8 @@ after a build, then time every message of a question stream — every question o
 labelled files plus generated ones (recombined real examples, held-out phrases of synthetic
 intents) — wall (perf_counter) and CPU (thread_time), after one warm-up pass. The same stream
 is also timed without gc.freeze(), and GC pauses are recorded (gc.callbacks) in both runs.
-Then start-up: CPU and peak RSS of a whole `policybot ask "你好"` process (bytecode cached, as
-installed) against `python -c pass`.
+Then start-up: CPU of a whole `policybot ask "你好"` process (bytecode cached, as installed)
+against `python -c pass`, and the RSS of a process that loads the cached engine and answers.
 
 Prints numbers; asserts nothing. Run: python benchmarks/bench_growth.py [--points 0 20000 100000]
 (0 is the shipped KB).
@@ -152,55 +152,63 @@ def slope(xs: list[float], ys: list[float]) -> float:
     return sum((x - mx) * (y - my) for x, y in zip(lx, ly, strict=True)) / den if den else 0.0
 
 
-def child_cpu(cmd: list[str], runs: int = 7) -> tuple[list[float], float]:
-    """CPU seconds (user + sys) of each whole process after one warm-up run, and the peak
-    RSS (MB) of any of them. Run as an installed bot runs: with its modules' bytecode cached
-    (a machine that sets PYTHONDONTWRITEBYTECODE would otherwise have every start compile the
-    bot's sources again, a cost no deployment pays)."""
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+def installed_env() -> dict[str, str]:
+    """The environment a start is measured in: as an installed bot runs, with its modules'
+    bytecode cached (a machine that sets PYTHONDONTWRITEBYTECODE would otherwise have every
+    start compile the bot's sources again, a cost no deployment pays)."""
+    return {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
+def child_cpu(cmd: list[str], runs: int = 7) -> list[float]:
+    """CPU seconds (user + sys) of each whole process, after one warm-up run."""
     out = []
     for i in range(runs + 1):
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        subprocess.run(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, check=True)
+        subprocess.run(cmd, cwd=ROOT, env=installed_env(), stdout=subprocess.DEVNULL,
+                       check=True)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         if i:
             out.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
-    # the peak of one more run, from a parent of its own (this process's children include
-    # the benchmark's workers, whose peak would hide it)
-    measure = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], "
-               "stdout=subprocess.DEVNULL, check=True); "
-               "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
-    peak = subprocess.run([sys.executable, "-c", measure, *cmd], cwd=ROOT, env=env, check=True,
-                          capture_output=True, text=True).stdout
-    return out, int(peak) / 1024
+    return out
+
+
+def loaded() -> dict:
+    """In this process: the cached engine loaded as `policybot ask` loads it, one answer,
+    then the RSS (what a running bot holds) and its peak (the load included)."""
+    from bot.cache import load_engine
+    from bot.config import default_cache_dir, default_kb_root
+
+    load_engine(default_kb_root(), default_cache_dir()).reply("你好")
+    current, peak = rss_mb()
+    return {"rss_mb": current, "peak_mb": peak}
 
 
 def startup() -> None:
     policybot = os.path.join(os.path.dirname(sys.executable), "policybot")
-    ask, rss = child_cpu([policybot, "ask", "你好"])
-    bare, _ = child_cpu([sys.executable, "-c", "pass"])
-    # what a running bot holds: the RSS once the cached engine is loaded and has answered
-    loaded = ("from bot.cli import _engine; _engine(None).reply('你好'); "
-              "print(next(line.split()[1] for line in open('/proc/self/status') "
-              "if line.startswith('VmRSS')))")
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    after = int(subprocess.run([sys.executable, "-c", loaded], cwd=ROOT, env=env, check=True,
-                               capture_output=True, text=True).stdout) / 1024
+    ask = child_cpu([policybot, "ask", "你好"])
+    bare = child_cpu([sys.executable, "-c", "pass"])
+    memory = json.loads(subprocess.run([sys.executable, __file__, "--loaded"], cwd=ROOT,
+                                       env=installed_env(), check=True, capture_output=True,
+                                       text=True).stdout.strip().splitlines()[-1])
     m_ask, m_bare = statistics.median(ask), statistics.median(bare)
     print(f'\nstart-up, CPU of the whole process, median of 7 after a warm-up: `policybot ask '
-          f'"你好"` {m_ask:.3f} s (min {min(ask):.3f}, max {max(ask):.3f}), peak RSS '
-          f"{rss:.0f} MB, RSS once loaded and answering {after:.0f} MB; `python -c pass` "
-          f"{m_bare * 1e3:.1f} ms; ratio {m_ask / m_bare:.0f}x")
+          f'"你好"` {m_ask:.3f} s (min {min(ask):.3f}, max {max(ask):.3f}); `python -c pass` '
+          f"{m_bare * 1e3:.1f} ms; ratio {m_ask / m_bare:.0f}x. A process loading the cached "
+          f"engine and answering: RSS {memory['rss_mb']:.0f} MB, peak {memory['peak_mb']:.0f} MB")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--points", type=int, nargs="+", default=[0, 20_000, 100_000])
     parser.add_argument("--point", type=Path, help=argparse.SUPPRESS)  # worker mode
+    parser.add_argument("--loaded", action="store_true", help=argparse.SUPPRESS)  # worker
     parser.add_argument("--no-startup", action="store_true")
     args = parser.parse_args()
     if args.point is not None:
         print(json.dumps(point(args.point)))
+        return
+    if args.loaded:
+        print(json.dumps(loaded()))
         return
 
     print(f"machine: {machine()}")

@@ -175,9 +175,8 @@ def _read(path: Path, key: str, what: str) -> object | None:
         log.info("cannot read the cached %s %s (%s): rebuilding", what, path, exc)
         return None
     end = data.find(b"\n")
-    # a view of the body, not a copy of it: a start holds one copy of the file, not two
-    header, body = data[:max(end, 0)], memoryview(data)[end + 1:] if end >= 0 else b""
-    if end < 0 or header != _header(key, body):
+    body = memoryview(data)[end + 1:]  # a view, not a copy: a start holds the file once
+    if end < 0 or data[:end] != _header(key, body):
         log.info("cached %s %s is truncated, corrupt or of another version: rebuilding",
                  what, path)
         return None

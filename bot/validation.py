@@ -8,6 +8,7 @@ loader's own checks, then these; any error refuses the whole knowledge base.
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -112,12 +113,14 @@ def near_duplicate_examples(kb: KnowledgeBase, matcher: Matcher, threshold: floa
         example = examples[i]
         n = len(choice)
         low = bisect_left(lengths, n * (1 - spread) / (1 + spread) - 1)
-        high = bisect_right(lengths, n * (1 + spread) / (1 - spread) + 1)
+        high = bisect_right(lengths, n * (1 + spread) / (1 - spread) + 1 if spread < 1
+                            else math.inf)
         alike = process.extract(choice, ordered[low:high], scorer=fuzz.ratio, processor=None,
                                 score_cutoff=threshold, limit=None)
         # the five best, equals in the examples' order (as if all had been compared)
-        best = sorted((-score, by_length[low + k]) for _, score, k in alike)[:5]
-        for score, j in ((-s, j) for s, j in best):
+        best = sorted(((score, by_length[low + k]) for _, score, k in alike),
+                      key=lambda found: (-found[0], found[1]))[:5]
+        for score, j in best:
             other = examples[j]
             if i < j and other.intent != example.intent:
                 where = _locate_example(kb, example)

@@ -150,3 +150,12 @@ def test_a_question_matching_nothing_is_asked_about_the_topic_and_a_switch_leave
     assert "Tech small and medium enterprises" not in switched.params["text"]
     leaving = say(fake, "thx bye", 321).params["text"]
     assert "Which of these" not in leaving and "bye" in leaving.lower()
+
+
+def test_a_question_of_two_words_after_a_topic_is_asked_about_that_topic(fake, bot):
+    """"how large" alone is the zone's area; after Future Science City it asks how large that
+    is: the reply gives its 60.4 sq km, not the zone's 130."""
+    say(fake, "what is future science city", 322)
+    size = say(fake, "how large", 322).params["text"]
+    assert "60.4 sq km" in size and "130 sq km" not in size
+    assert "130 sq km" in say(fake, "how large is the zone", 322).params["text"]

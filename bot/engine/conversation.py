@@ -83,8 +83,9 @@ def in_context(base: Reply, reading: Reading, topic: str, affinity: float, compo
     read = u.decline is not None and u.decline.kind == base.request  # not a learnt guess
     # "need to have 社保 first?" after talent apartments: a short question with no opener
     # that the topic in context explains a little, and another topic only so-so, stays
-    # (not one about the zone itself: "who runs the zone"); so does a tiny question that
-    # names nothing it is about ("how large", "多大呢"), explained by the topic or not
+    # (not one about the zone itself: "who runs the zone"); so does a question of a word or
+    # two ("how large", "多大呢"), which is too short to name a topic of its own, whether the
+    # topic in context explains it or not
     tiny = u.length <= settings.tiny and u.question
     stays = (short and not u.opener and not u.zone and base.score < settings.stay_score
              and (affinity >= settings.affinity or tiny) and not is_meta(base.intent))
