@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import platform
-import resource
 import sys
 from pathlib import Path
 
@@ -39,15 +38,18 @@ def pick(samples: list[float], p: float) -> float:
 
 
 def rss_mb() -> tuple[float, float]:
-    """(current VmRSS, peak ru_maxrss) in MB."""
-    current = float("nan")
+    """(current VmRSS, peak VmHWM) in MB, of this process's own memory: ru_maxrss would carry
+    over the high-water mark of the process it was forked from (a benchmark holding a grown
+    knowledge base), which exec does not reset."""
+    found = {"VmRSS:": float("nan"), "VmHWM:": float("nan")}
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                current = int(line.split()[1]) / 1024
+            key = line.split(maxsplit=1)[0] if line else ""
+            if key in found:
+                found[key] = int(line.split()[1]) / 1024
     except OSError:
         pass
-    return current, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return found["VmRSS:"], found["VmHWM:"]
 
 
 def eval_questions(files: tuple[str, ...] = ("dev", "test", "asks_dev", "asks_test")) -> list:
