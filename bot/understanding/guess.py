@@ -35,6 +35,12 @@ _RATE = 0.5  # AdaGrad's step
 _L2 = 1e-4
 _TOKEN = re.compile(f"[{CJK}]|[a-z]+|[0-9]+")
 _IS_CJK = re.compile(f"[{CJK}]")
+# the topic guess's fixed point: a log-likelihood in units of 1/SCALE (log((n + 0.1) / 0.1) is
+# under 17 for any count n below a million, so a value fits 32 bits and a message's sum for one
+# topic stays far below a 64-bit FIELD); a feature seen with at least WIDE topics is one packed row
+SCALE = 1 << 24
+FIELD = 64
+WIDE = 20
 
 
 def frame_features(normalized: str) -> set[str]:
@@ -109,7 +115,14 @@ class TopicGuesser:
     """Which topic a message is about, learnt from every labelled message: a second opinion
     where the ranking cannot choose between close topics ("想带孙子去有草地的地方" is near
     parks and shopping alike; the words people use for each, over thousands of messages,
-    say which). Naive Bayes over all of the frame's features, topic words included."""
+    say which). Naive Bayes over all of the frame's features, topic words included.
+
+    Its log-likelihoods are fixed-point integers (units of 1/SCALE), so a message's scores are
+    exact sums, the same in any order. A feature seen with many topics (的, 高新区, "how") is
+    one integer holding every topic's value in a 64-bit field of its own: adding those rows
+    adds all the topics at once, in C. Such rows are few (781) but are most of what a close
+    call adds up (on the eval sets' close calls, 835 of 925 (feature, topic) pairs); the rest
+    are added pair by pair."""
 
     def __init__(self, labelled: Iterable[tuple[set[str], str]], smoothing: float = 0.1,
                  ) -> None:
@@ -127,16 +140,24 @@ class TopicGuesser:
         # part is 0 where a topic never had the feature, so only the pairs seen are stored
         size = len(counts)
         self._base = [math.log(smoothing / (total + smoothing * size)) for total in totals]
-        self._index: dict[str, int] | str = {}
+
+        def fixed(n: int) -> int:
+            return round(math.log((n + smoothing) / smoothing) * SCALE)
+
+        wide = [f for f, seen in counts.items() if len(seen) >= WIDE]
+        narrow = [f for f, seen in counts.items() if len(seen) < WIDE]
+        # rows 0 … len(wide) - 1 are packed integers, the others slices of the pair arrays
+        self._wide = [sum(fixed(n) << (FIELD * number[t]) for t, n in counts[f].items())
+                      for f in wide]
+        self._index: dict[str, int] | str = {f: i for i, f in enumerate([*wide, *narrow])}
         self._starts = array("I", [0])
         self._topic_of = array("H")
-        self._bonus = array("f")
-        for f, seen in counts.items():
-            self._index[f] = len(self._starts) - 1
-            for t, n in sorted(seen.items()):
+        self._value = array("i")
+        for f in narrow:
+            for t, n in sorted(counts[f].items()):
                 self._topic_of.append(number[t])
-                self._bonus.append(math.log((n + smoothing) / smoothing))
-            self._starts.append(len(self._bonus))
+                self._value.append(fixed(n))
+            self._starts.append(len(self._value))
 
     def __getstate__(self) -> dict:
         # ~90,000 features: a start from the cache should not pay for what only a close call
@@ -155,11 +176,16 @@ class TopicGuesser:
         rows = [i for i in map(index.get, frame_features(normalized)) if i is not None]
         if not rows or not self._topics:
             return "", 0.0
-        scores = [b * len(rows) for b in self._base]
-        starts, topic_of, bonus = self._starts, self._topic_of, self._bonus
+        wide, topics = self._wide, len(self._topics)
+        packed = sum(wide[i] for i in rows if i < len(wide))
+        sums = list(array("Q", packed.to_bytes(8 * topics, "little"))) if packed else [0] * topics
+        starts, topic_of, value = self._starts, self._topic_of, self._value
         for i in rows:
-            for j in range(starts[i], starts[i + 1]):
-                scores[topic_of[j]] += bonus[j]
+            if i >= len(wide):
+                row = i - len(wide)
+                for j in range(starts[row], starts[row + 1]):
+                    sums[topic_of[j]] += value[j]
+        scores = [b * len(rows) + s / SCALE for b, s in zip(self._base, sums, strict=True)]
         best = max(scores)
         total = sum(math.exp(v - best) for v in scores)
         return self._topics[scores.index(best)], 1.0 / total
