@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 import zlib
 from array import array
 from collections import defaultdict
@@ -37,9 +38,9 @@ _TOKEN = re.compile(f"[{CJK}]|[a-z]+|[0-9]+")
 _IS_CJK = re.compile(f"[{CJK}]")
 # the topic guess's fixed point: a log-likelihood in units of 1/SCALE (log((n + 0.1) / 0.1) is
 # under 17 for any count n below a million, so a value fits 32 bits and a message's sum for one
-# topic stays far below a 64-bit FIELD); a feature seen with at least WIDE topics is one packed row
+# topic stays far below a packed row's 64-bit field); a feature seen with at least WIDE topics
+# (and a quarter of all of them) is one packed row
 SCALE = 1 << 24
-FIELD = 64
 WIDE = 20
 
 
@@ -144,10 +145,13 @@ class TopicGuesser:
         def fixed(n: int) -> int:
             return round(math.log((n + smoothing) / smoothing) * SCALE)
 
-        wide = [f for f, seen in counts.items() if len(seen) >= WIDE]
-        narrow = [f for f, seen in counts.items() if len(seen) < WIDE]
+        # packed where a row fills a good part of its fields: a grown knowledge base of
+        # thousands of topics packs only the features seen with a quarter of them
+        least = max(WIDE, len(self._topics) // 4)
+        wide = [f for f, seen in counts.items() if len(seen) >= least]
+        narrow = [f for f, seen in counts.items() if len(seen) < least]
         # rows 0 … len(wide) - 1 are packed integers, the others slices of the pair arrays
-        self._wide = [sum(fixed(n) << (FIELD * number[t]) for t, n in counts[f].items())
+        self._wide = [self._packed_row({number[t]: fixed(n) for t, n in counts[f].items()})
                       for f in wide]
         self._index: dict[str, int] | str = {f: i for i, f in enumerate([*wide, *narrow])}
         self._starts = array("I", [0])
@@ -158,6 +162,13 @@ class TopicGuesser:
                 self._topic_of.append(number[t])
                 self._value.append(fixed(n))
             self._starts.append(len(self._value))
+
+    def _packed_row(self, values: dict[int, int]) -> int:
+        """Topic number → value, as one integer with topic i's value in field i."""
+        fields = array("Q", bytes(8 * len(self._topics)))
+        for topic, value in values.items():
+            fields[topic] = value
+        return int.from_bytes(fields.tobytes(), sys.byteorder)
 
     def __getstate__(self) -> dict:
         # ~90,000 features: a start from the cache should not pay for what only a close call
@@ -178,7 +189,8 @@ class TopicGuesser:
             return "", 0.0
         wide, topics = self._wide, len(self._topics)
         packed = sum(wide[i] for i in rows if i < len(wide))
-        sums = list(array("Q", packed.to_bytes(8 * topics, "little"))) if packed else [0] * topics
+        sums = list(array("Q", packed.to_bytes(8 * topics, sys.byteorder))) if packed else (
+            [0] * topics)
         starts, topic_of, value = self._starts, self._topic_of, self._value
         for i in rows:
             if i >= len(wide):
