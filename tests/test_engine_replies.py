@@ -191,6 +191,17 @@ def test_a_tiny_question_naming_nothing_is_asked_about_the_topic_in_context(engi
     assert engine.converse("how large is the zone", state, now=30.0)[0].intent == "zone.area"
 
 
+@pytest.mark.parametrize("ack", ["got it", "ok got it", "好 了解"])
+def test_an_acknowledgement_after_an_answer_does_not_repeat_it(engine, ack):
+    """"got it" says "it", but asks nothing more: the short "anything else?" comes back, not
+    the 400 characters just read, and the topic stays in context for the next question."""
+    first, state = engine.converse("人才公寓怎么申请", Conversation(), now=0.0)
+    reply, after = engine.converse(ack, state, now=30.0)
+    assert (reply.kind, reply.intent, reply.request) == ("clarify", None, "ack")
+    assert reply.text != first.text and len(reply.text) < 120
+    assert after.topic(60.0, engine.context_seconds) == "housing.talent_apartment"
+
+
 @pytest.mark.parametrize(("first", "follow_up"), [
     ("talent apartment", "where can I buy a telescope"),  # asks "where", about something else
     ("人才公寓怎么申请", "我失恋了好难过"),  # not a question, and nothing of the topic

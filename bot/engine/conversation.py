@@ -79,6 +79,9 @@ def in_context(base: Reply, reading: Reading, topic: str, affinity: float, compo
     u = reading.understood
     if u.emergency or (base.kind == "fallback" and base.request is None and not base.unanswered):
         return base  # an emergency, another place, or nothing to read: context changes nothing
+    if base.kind == "clarify" and base.request is not None and not base.options and not any(
+            r.follow_up for r in u.requests):
+        return base  # "got it", "ok good to know": what it says of "it" asks nothing more
     short = u.length <= settings.short
     read = u.decline is not None and u.decline.kind == base.request  # not a learnt guess
     # "need to have 社保 first?" after talent apartments: a short question with no opener
