@@ -87,16 +87,19 @@ class Tokenizer:
         unless `strict`: then only content is returned, possibly nothing.
         """
         zh: list[str] = []
+        runs: list[str] = []
         words: list[str] = []
         for run in _RUNS.findall(text):
             if _CJK_RUN.match(run):
                 parts = self._zh_stop.split(run) if self._zh_stop else [run]
-                parts = [p for p in parts if p]
-                zh.extend(parts or ([] if strict else [run]))
+                zh.extend(p for p in parts if p)
+                runs.append(run)
             else:
                 words.append(stem(run))
         content = [w for w in words if w not in self._en_stop]
-        return zh, (content if strict else content or words)
+        if strict or zh or content:
+            return zh, content
+        return runs, words
 
     def content(self, text: str) -> list[str]:
         """The content words of `text`, stop words out: empty when it names nothing."""
