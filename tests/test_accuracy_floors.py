@@ -24,7 +24,8 @@ CONVERSATIONS = ("conversations_dev", "conversations_test", "conversations3_dev"
                  "conversations3_test", "conversations5_dev", "conversations5_test",
                  "conversations6_dev", "conversations6_test", "conversations7_dev",
                  "conversations7_test", "conversations9_dev", "conversations9_test",
-                 "conversations11_dev", "conversations11_test")
+                 "conversations11_dev", "conversations11_test", "conversations13_dev",
+                 "conversations13_test")
 
 # set: (min right %, max wrong-answer rate % of all replies, min declined % where due)
 FLOORS = {
@@ -62,6 +63,8 @@ FLOORS = {
     "conversations11_test": (82.0, 8.5, 87.0),  # wrong 6.0 -> 7.8 this round: see README
     "round13_dev": (85.0, 4.0, 93.0),
     "round13_test": (86.0, 4.5, 94.0),
+    "conversations13_dev": (87.0, 5.0, 88.0),
+    "conversations13_test": (83.0, 6.5, 89.0),
     # emergencies: the share given the right number first is floored below
     "emergencies_dev": (90.0, 3.0, 0.0),
     "emergencies_test": (82.0, 3.0, 0.0),
