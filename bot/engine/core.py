@@ -264,8 +264,9 @@ class Engine:
         the place is taken out (zone.area lists 武侯区 for its streets, but "武侯区的学位怎么
         分配" is about schools in Wuhou District)."""
         top = reading.top
-        if not any(p in place for p in self._places.get(top.intent, ())):
-            return False
+        if top.score < self.kb.matching.answer_threshold or not any(
+                p in place for p in self._places.get(top.intent, ())):
+            return False  # weakly: "what about shanghai zhangjiang, do they do the same?"
         rest = self.matcher.rank(self.matcher.prepare(
             reading.normalized.replace(self.matcher.normalize(place), " ")), limit=1)
         return not rest or rest[0].intent == top.intent or rest[0].score <= top.score
