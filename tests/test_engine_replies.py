@@ -180,6 +180,21 @@ def test_a_short_question_matching_nothing_is_asked_about_the_topic_in_context(e
     assert engine.converse("我失恋了好难过", state, now=30.0)[0].kind == "fallback"
 
 
+def test_a_follow_up_to_a_list_of_topics_is_read_with_the_first_of_them(engine):
+    """Asked "which of these?", people often just ask on: with no topic in context before, the
+    first (best) topic of the list is the one in context, so "外地人也可以吗" is about it; a
+    topic already in context stays, the list offered aside."""
+    first, state = engine.converse("housing for young people who just started working?",
+                                   Conversation(), now=0.0)
+    assert first.kind == "clarify" and first.options[0].intent == "housing.affordable_rental"
+    follow = engine.converse("外地人也可以吗", state, now=30.0)[0]
+    assert (follow.kind, follow.intent) == ("answer", "housing.affordable_rental")
+    _, talked = engine.converse("金熊猫人才计划是什么", Conversation(), now=0.0)
+    _, listed = engine.converse("housing for young people who just started working?", talked,
+                                now=30.0)
+    assert listed.topic(60.0, engine.context_seconds) == "talent.golden_panda"
+
+
 @pytest.mark.parametrize("follow_up", ["how large", "多大呢", "面积多大"])
 def test_a_tiny_question_naming_nothing_is_asked_about_the_topic_in_context(engine, follow_up):
     """Alone, "how large" is the zone's area; after Future Science City it asks how large that
