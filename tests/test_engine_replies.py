@@ -195,6 +195,16 @@ def test_a_follow_up_to_a_list_of_topics_is_read_with_the_first_of_them(engine):
     assert listed.topic(60.0, engine.context_seconds) == "talent.golden_panda"
 
 
+@pytest.mark.parametrize(("follow_up", "topic"), [("中韩那个呢", "open.parks"),
+                                                 ("孵化器那个呢", "business.incubation")])
+def test_a_switch_ending_in_that_one_names_what_it_switches_to(engine, follow_up, topic):
+    """"X那个呢" asks "and the X one?": a switch to what it names, not a request about a
+    person or a firm, which is how the learnt reading took a message this short."""
+    _, state = engine.converse("中德创新产业合作平台是干啥的", Conversation(), now=0.0)
+    follow = engine.converse(follow_up, state, now=30.0)[0]
+    assert (follow.kind, follow.intent) == ("answer", topic)
+
+
 @pytest.mark.parametrize("follow_up", ["how large", "多大呢", "面积多大"])
 def test_a_tiny_question_naming_nothing_is_asked_about_the_topic_in_context(engine, follow_up):
     """Alone, "how large" is the zone's area; after Future Science City it asks how large that

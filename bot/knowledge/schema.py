@@ -362,6 +362,11 @@ class ConversationSettings(_Model):
     openers: list[Pattern] = Field(
         description="Words that open a follow-up (那, 那么, and, what about): at the start only"
     )
+    closers: list[Pattern] = Field(
+        default_factory=list,
+        description="Words that make a follow-up of what comes before them when they end a "
+        "message (\"中日那个呢\": what about the China-Japan one?)",
+    )
     references: list[Pattern] = Field(
         description="Words that point back at the topic in context (它, it, there): anywhere"
     )

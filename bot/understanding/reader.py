@@ -130,6 +130,7 @@ class Reader:
             self._index.add(label, aspect.terms)
         self._index.add("generic", data.generic)
         self._index.add("opener", data.conversation.openers)
+        self._index.add("closer", data.conversation.closers)
         self._index.add("reference", data.conversation.references)
         self._index.add("reference:unless", data.conversation.not_references)
         self._index.add("addressing", data.conversation.addressing)
@@ -219,6 +220,7 @@ class Reader:
         # at the start, or of the question after a story: "ok fine. what about housing?"
         opener = [s for s in found.get("opener", []) if s[0] in ((0, told, told + 1) if told
                                                                    else (0,))]
+        opener += [s for s in found.get("closer", []) if s[1] == len(text)]  # "中日那个呢"
         # A decline a phrase names is better known than a learnt one (a request an answer
         # serves is not: "排了多久了" names `when`); "那X呢" names what it switches to, where
         # the frame alone reads like "那租金呢".
