@@ -159,3 +159,16 @@ def test_a_question_of_two_words_after_a_topic_is_asked_about_that_topic(fake, b
     size = say(fake, "how large", 322).params["text"]
     assert "60.4 sq km" in size and "130 sq km" not in size
     assert "130 sq km" in say(fake, "how large is the zone", 322).params["text"]
+
+
+def test_asking_on_after_a_list_of_topics_is_about_the_first_of_them(fake, bot):
+    listed = say(fake, "housing for young people who just started working?", 323)
+    assert "1:t:housing.affordable_rental" in callback_data(listed)
+    follow = say(fake, "外地人也可以吗", 323, language_code="zh-hans").params["text"]
+    assert "保障性租赁住房" in follow
+
+
+def test_a_switch_ending_in_that_one_is_answered_for_what_it_names(fake, bot):
+    say(fake, "中德创新产业合作平台是干啥的", 324, language_code="zh-hans")
+    text = say(fake, "孵化器那个呢", 324, language_code="zh-hans").params["text"]
+    assert "建设专业孵化体系" in text and "个人或私营企业" not in text

@@ -38,15 +38,10 @@ class Conversation:
 
     def after(self, reply: Reply, now: float) -> Conversation:
         """The state once `reply` has been given: a topic's answer or decline sets the topic,
-        and so does a list of topics ("which of these?") with none in context before: people
-        often ask on instead of choosing, about the first of them; small talk keeps the topic
-        alive, anything else leaves it as it was."""
+        small talk keeps it alive, anything else leaves it as it was."""
         lang = reply.display or reply.lang  # 繁體 stays 繁體 for a message with no words
         if reply.intent and not is_meta(reply.intent):
             return self.with_topic(reply.intent, lang, now)
-        if (reply.kind == "clarify" and reply.options and not self.topics
-                and not is_meta(reply.options[0].intent)):
-            return self.with_topic(reply.options[0].intent, lang, now)
         if reply.kind == "answer" and self.topics:  # small talk: the topic stays in context
             return replace(self, lang=lang, at=now)
         return replace(self, lang=lang)

@@ -19,7 +19,7 @@ from ..matching.normalize import is_traditional, normalize, term_prefix
 from ..understanding import Reader, Understanding
 from ..understanding.patterns import compact
 from ..understanding.reader import story_part
-from .compose import Composer
+from .compose import Composer, is_meta
 from .conversation import Conversation, in_context
 from .decide import Reading, decide, is_clear
 from .display import Displays
@@ -160,7 +160,13 @@ class Engine:
             reply = self.displays.localize(
                 in_context(reply, reading, topic, affinity, self.compose,
                            self.kb.understanding.conversation, strange), reply.display)
-        return reply, conversation.after(reply, now)
+        after = conversation.after(reply, now)
+        listed = reply.options[0].intent if reply.kind == "clarify" and reply.options else None
+        if topic is None and listed is not None and not is_meta(listed):
+            # "which of these?" with no topic in context: people often ask on instead of
+            # choosing, and then about the first (best) of them
+            after = after.with_topic(listed, after.lang or reply.lang, now)
+        return reply, after
 
     def respond(self, reading: Reading, lang: str | None = None, prefer: str | None = None,
                 settings: MatchingFile | None = None, topic_in_context: bool = False,

@@ -215,7 +215,7 @@ def kb_phrases(kb: KnowledgeBase) -> Iterator[tuple[str, str, bool]]:
     for name in ("over", "now"):
         for i, phrase in enumerate(getattr(u.emergency_over, name)):
             yield f"emergency_over.{name}:{i}", phrase, False
-    for name in ("openers", "closers", "references", "not_references", "addressing"):
+    for name in ("openers", "closers", "references", "addressing"):
         for i, phrase in enumerate(getattr(u.conversation, name)):
             yield f"conversation.{name}:{i}", phrase, False
 

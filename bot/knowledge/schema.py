@@ -365,15 +365,11 @@ class ConversationSettings(_Model):
     closers: list[Pattern] = Field(
         default_factory=list,
         description="Words that make a follow-up of what comes before them when they end a "
-        "message (\"中日那个呢\": what about the China-Japan one?)",
+        "message (\"中日那个呢\", \"国企那边呢\": a switch to what they name; the reference word "
+        "in them points back at nothing)",
     )
     references: list[Pattern] = Field(
         description="Words that point back at the topic in context (它, it, there): anywhere"
-    )
-    not_references: list[Pattern] = Field(
-        default_factory=list,
-        description="Where a reference word is part of one of these (\"国企那边呢\" names what "
-        "it switches to), it points back at nothing",
     )
     questions: list[Pattern] = Field(
         default_factory=list,

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from ..matching.normalize import CJK, normalize
 from .guess import NONE, Guess, KindGuesser, TopicGuesser, frame_features
-from .patterns import PhraseIndex, Span, compact, unvetoed
+from .patterns import PhraseIndex, Span, compact, overlaps, unvetoed
 from .requests import Request, Requests
 from .scope import Scope
 
@@ -132,7 +132,6 @@ class Reader:
         self._index.add("opener", data.conversation.openers)
         self._index.add("closer", data.conversation.closers)
         self._index.add("reference", data.conversation.references)
-        self._index.add("reference:unless", data.conversation.not_references)
         self._index.add("addressing", data.conversation.addressing)
         self._index.add("question", data.conversation.questions)
         self._content_of = content_of
@@ -220,7 +219,10 @@ class Reader:
         # at the start, or of the question after a story: "ok fine. what about housing?"
         opener = [s for s in found.get("opener", []) if s[0] in ((0, told, told + 1) if told
                                                                    else (0,))]
-        opener += [s for s in found.get("closer", []) if s[1] == len(text)]  # "中日那个呢"
+        # ...or at the end, where the reference word in it points back at nothing: "中日那个呢",
+        # "国企那边呢" name what they switch to
+        closer = [s for s in found.get("closer", []) if s[1] == len(text)]
+        opener += closer
         # A decline a phrase names is better known than a learnt one (a request an answer
         # serves is not: "排了多久了" names `when`); "那X呢" names what it switches to, where
         # the frame alone reads like "那租金呢".
@@ -241,7 +243,7 @@ class Reader:
             fragment=bool(requests) and not self._content_of(_without(text, spans)),
             elliptical=not named and bool(
                 any(r.follow_up for r in requests) or aspects or opener),
-            refers=bool(unvetoed(found, "reference", "reference:unless")),
+            refers=any(not overlaps(s, closer) for s in found.get("reference", [])),
             to_bot=bool(found.get("addressing")),
             question=bool(found.get("question")),
             zone=bool(found.get("zone")),
