@@ -18,14 +18,14 @@ EVAL = DATA / "eval"
 QUESTIONS = ("dev", "test", "asks_dev", "asks_test", "round3_dev", "round3_test", "round4_dev",
              "round4_test", "round5_dev", "round5_test", "round6_dev", "round6_test",
              "round7_dev", "round7_test", "round9_dev", "round9_test", "round11_dev",
-             "round11_test", "round13_dev", "round13_test", "emergencies_dev",
-             "emergencies_test")
+             "round11_test", "round13_dev", "round13_test", "round14_dev", "round14_test",
+             "emergencies_dev", "emergencies_test")
 CONVERSATIONS = ("conversations_dev", "conversations_test", "conversations3_dev",
                  "conversations3_test", "conversations5_dev", "conversations5_test",
                  "conversations6_dev", "conversations6_test", "conversations7_dev",
                  "conversations7_test", "conversations9_dev", "conversations9_test",
                  "conversations11_dev", "conversations11_test", "conversations13_dev",
-                 "conversations13_test")
+                 "conversations13_test", "conversations14_dev", "conversations14_test")
 
 # set: (min right %, max wrong-answer rate % of all replies, min declined % where due)
 FLOORS = {
@@ -65,6 +65,10 @@ FLOORS = {
     "round13_test": (86.0, 4.5, 94.0),
     "conversations13_dev": (87.0, 5.0, 88.0),
     "conversations13_test": (83.0, 6.5, 89.0),
+    "round14_dev": (84.0, 4.0, 95.0),
+    "round14_test": (85.0, 3.5, 94.0),
+    "conversations14_dev": (80.0, 9.0, 95.0),
+    "conversations14_test": (88.0, 6.5, 95.0),
     # emergencies: the share given the right number first is floored below
     "emergencies_dev": (90.0, 3.0, 0.0),
     "emergencies_test": (82.0, 3.0, 0.0),
