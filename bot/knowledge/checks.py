@@ -215,6 +215,9 @@ def kb_phrases(kb: KnowledgeBase) -> Iterator[tuple[str, str, bool]]:
     for name in ("over", "now"):
         for i, phrase in enumerate(getattr(u.emergency_over, name)):
             yield f"emergency_over.{name}:{i}", phrase, False
+    for name in ("phrases", "unless"):
+        for i, phrase in enumerate(getattr(u.disavowals, name)):
+            yield f"disavowals.{name}:{i}", phrase, False
     for name in ("openers", "closers", "references", "addressing"):
         for i, phrase in enumerate(getattr(u.conversation, name)):
             yield f"conversation.{name}:{i}", phrase, False

@@ -324,6 +324,17 @@ class EmergencyOver(_Model):
                                "right now (又, 刚才, again, just now)")
 
 
+class Disavowals(_Model):
+    """What the user says they do not ask ("不用帮我申请", "not asking you to do it for me")
+    before asking what they do: a request the plan cannot serve, found there, is not made."""
+
+    phrases: list[Pattern] = Field(description="Words that disavow what follows them")
+    unless: list[Pattern] = Field(default_factory=list, description="Phrases that veto one "
+                                  "they overlap (是不是要 asks; 不是要 disavows)")
+    reach: int = Field(ge=0, le=40, description="How many characters after the disavowing "
+                       "words a request may start and still be the one disavowed")
+
+
 class Places(_Model):
     other: list[Pattern] = Field(
         description="Other cities, regions, countries and Chengdu districts: a question about "
@@ -423,6 +434,7 @@ class UnderstandingFile(_Model):
     requests: dict[str, RequestKind]
     emergencies: dict[str, Emergency]
     emergency_over: EmergencyOver
+    disavowals: Disavowals
     places: Places
     aspects: dict[str, Aspect]
     conversation: ConversationSettings

@@ -114,7 +114,7 @@ class Reader:
         topic) to learn emergencies from. `memo`: guessers already learnt, by `training_key`
         (training is most of a build, and an edit to an answer changes none of its input)."""
         self._index = PhraseIndex()
-        self._requests = Requests(data.requests, self._index)
+        self._requests = Requests(data.requests, data.disavowals, self._index)
         self._scope = Scope(data.places, self._index)
         # labels formatted once here, not on every message
         self._emergencies = [(e.numbers, f"emergency:{name}", f"emergency:{name}:unless")
@@ -225,8 +225,10 @@ class Reader:
         opener += closer
         # A decline a phrase names is better known than a learnt one (a request an answer
         # serves is not: "排了多久了" names `when`); "那X呢" names what it switches to, where
-        # the frame alone reads like "那租金呢".
-        learnt = None if opener or any(r.serve == "decline" for r in requests) \
+        # the frame alone reads like "那租金呢". What the user says they do not ask ("不要你帮我报
+        # 我自己报") is what the frame would read.
+        learnt = None if opener or unvetoed(found, "disavowal", "disavowal:unless") or any(
+            r.serve == "decline" for r in requests) \
             else self._guesser.guess(text[told:], GUESS_FLOOR, None if told else framed)
         spans = [s for r in requests for s in r.spans] + found.get("generic", []) + opener
         # After "那…", naming our zone names nothing new: "那高新区的呢" asks about the same topic.

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from .patterns import PhraseIndex, Span, unvetoed
 
 if TYPE_CHECKING:
-    from ..knowledge.schema import RequestKind
+    from ..knowledge.schema import Disavowals, RequestKind
 
 
 @dataclass(frozen=True)
@@ -22,13 +22,17 @@ class Request:
 class Requests:
     """Request kinds, tried in YAML order; a message may make several requests."""
 
-    def __init__(self, kinds: dict[str, RequestKind], index: PhraseIndex) -> None:
+    def __init__(self, kinds: dict[str, RequestKind], disavowals: Disavowals,
+                 index: PhraseIndex) -> None:
         # each kind with its two labels, formatted once rather than on every message
         self._kinds = [(name, kind, f"request:{name}", f"request:{name}:unless")
                        for name, kind in kinds.items()]
         for _, kind, label, unless in self._kinds:
             index.add(label, [*kind.zh, *kind.en])
             index.add(unless, kind.unless)
+        index.add("disavowal", disavowals.phrases)
+        index.add("disavowal:unless", disavowals.unless)
+        self._reach = disavowals.reach
 
     def read(self, text: str, found: dict[str, list[Span]], story: int = 0,
              ) -> tuple[Request, ...]:
@@ -36,8 +40,13 @@ class Requests:
         `reader.story_part`); an `asked_only` kind counts only where it starts after it (in
         "…paid 8000 in fees. Is there legal aid?" no price is asked)."""
         requests = []
+        # "不用帮我申请 就想知道…", "…? not asking you to do it for me": said not to be asked
+        disowned = [(start, end + self._reach)
+                    for start, end in unvetoed(found, "disavowal", "disavowal:unless")]
         for name, kind, label, unless in self._kinds:
             spans = unvetoed(found, label, unless)
+            if disowned and kind.serve == "decline":
+                spans = [s for s in spans if not any(a <= s[0] <= b for a, b in disowned)]
             if kind.whole and not _covers(spans, text):
                 spans = []  # "ok" or "好 了解" alone, not "ok. what about housing?"
             if kind.asked_only:
