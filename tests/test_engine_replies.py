@@ -238,15 +238,26 @@ def test_a_new_question_the_bot_cannot_answer_is_not_glued_to_the_topic(engine, 
 
 
 @pytest.mark.parametrize("message", ["给我个电话号码", "their email address?"])
-def test_contact_details_asked_after_a_topic_are_declined_for_that_topic(engine, message):
-    """Alone, such a message gets the contact answer (the hotline); after a topic, the
-    decline for that topic: no details the plan does not give, its links and the hotline."""
+def test_contact_details_asked_alone_after_a_topic_get_the_contact_answer_for_that_topic(
+        engine, message):
+    """Alone, such a message gets the contact answer (the hotline); after a topic, the same
+    answer opened by why no number is given, with that topic's links and button."""
     assert (engine.reply(message).kind, engine.reply(message).intent) == ("answer",
                                                                           "meta.contact")
     _, state = engine.converse("人才公寓怎么申请", Conversation(), now=0.0)
     follow = engine.converse(message, state, now=30.0)[0]
-    assert (follow.kind, follow.intent, follow.request) == (
-        "fallback", "housing.talent_apartment", "contacts")
+    assert (follow.kind, follow.intent, follow.request) == ("answer", "meta.contact",
+                                                            "contacts")
+    assert "12345" in follow.text
+    assert [o.intent for o in follow.options] == ["housing.talent_apartment"]
+
+
+def test_contact_details_of_someone_named_after_a_topic_are_declined_for_that_topic(engine):
+    """Naming whose details they are ("that incubator's manager"), the message asks for what
+    the plan never gives: the decline for the topic in context, with the hotline."""
+    _, state = engine.converse("孵化器有什么扶持", Conversation(), now=0.0)
+    follow = engine.converse("那个孵化器负责人的手机号码给我一下", state, now=30.0)[0]
+    assert (follow.kind, follow.intent) == ("fallback", "business.incubation")
     assert "12345" in follow.text
 
 

@@ -96,11 +96,14 @@ def in_context(base: Reply, reading: Reading, topic: str, affinity: float, compo
         if base.intent is not None and not stays and (base.score >= settings.switch_score
                                                        or u.opener):
             return base  # "那保租房租金多少" names its own topic, with an opener or clearly
-        return compose.decline(base.request, topic, base.score, base.lang, read)
+        return compose.decline(base.request, topic, base.score, base.lang, read,
+                               alone=u.fragment)
     if base.kind == "answer" and base.request is not None and is_meta(base.intent):
         # "what's their office address": with no topic named, the contact answer; with one
-        # in context, the decline for that topic, its links and the hotline
-        return compose.decline(base.request, topic, base.score, base.lang, read)
+        # in context, the decline for that topic, its links and the hotline ("电话多少" alone:
+        # the contact answer with them, where the request says so)
+        return compose.decline(base.request, topic, base.score, base.lang, read,
+                               alone=u.fragment)
     ask = u.follow_up.kind if u.follow_up else None
     if base.kind == "answer":
         # "do I need social insurance for it?": asking more about "it" is about the topic in

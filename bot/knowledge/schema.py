@@ -293,6 +293,11 @@ class RequestKind(_Model):
         default=False, description="With a topic named or in context, the `otherwise` answer "
         "too, opened by the reason, with that topic's links and button (\"找哪个部门问\")"
     )
+    alone_for_topic: bool = Field(
+        default=False, description="Said alone with a topic in context (\"电话多少\" after an "
+        "answer), the `otherwise` answer as `for_topic` gives it; a message naming more "
+        "(\"that firm's phone number\") keeps the decline"
+    )
     ask: LangText | None = Field(
         default=None, description="answer: the question back when no topic is named"
     )
