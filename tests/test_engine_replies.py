@@ -237,6 +237,17 @@ def test_a_new_question_the_bot_cannot_answer_is_not_glued_to_the_topic(engine, 
     assert (follow.kind, follow.intent) == ("fallback", None)
 
 
+def test_a_follow_up_naming_only_a_group_stays_on_the_topic_in_context(engine):
+    """"应届生" after affordable rental asks whether fresh graduates can get it: naming a group
+    (an aspect) and nothing else, it is not taken over by the topic it matches weakly alone
+    (jobs for graduates); a question naming more is a new one."""
+    _, state = engine.converse("保租房怎么申请", Conversation(), now=0.0)
+    follow = engine.converse("应届生", state, now=30.0)[0]
+    assert (follow.kind, follow.intent) == ("answer", "housing.affordable_rental")
+    new = engine.converse("应届生就业补贴有哪些", state, now=30.0)[0]
+    assert (new.kind, new.intent) == ("answer", "talent.jobs")
+
+
 @pytest.mark.parametrize("message", ["给我个电话号码", "their email address?"])
 def test_contact_details_asked_alone_after_a_topic_get_the_contact_answer_for_that_topic(
         engine, message):

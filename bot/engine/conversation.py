@@ -109,7 +109,8 @@ def in_context(base: Reply, reading: Reading, topic: str, affinity: float, compo
         # "do I need social insurance for it?": asking more about "it" is about the topic in
         # context, however well social insurance alone is matched
         # ("那新能源呢 比如光伏这些" names what it switches to: an opener and words of its own)
-        taken_over = (base.intent != topic and u.refers and short and not is_meta(base.intent)
+        taken_over = (base.intent != topic and (u.refers or u.elliptical) and short
+                      and not is_meta(base.intent)
                       and (u.elliptical or not u.opener)
                       and (base.score < settings.switch_score
                            or (ask is not None and not u.opener)))
