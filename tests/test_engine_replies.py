@@ -184,13 +184,13 @@ def test_a_follow_up_to_a_list_of_topics_is_read_with_the_first_of_them(engine):
     """Asked "which of these?", people often just ask on: with no topic in context before, the
     first (best) topic of the list is the one in context, so "外地人也可以吗" is about it; a
     topic already in context stays, the list offered aside."""
-    first, state = engine.converse("housing for young people who just started working?",
+    first, state = engine.converse("any help with housing for people who just arrived?",
                                    Conversation(), now=0.0)
     assert first.kind == "clarify" and first.options[0].intent == "housing.affordable_rental"
     follow = engine.converse("外地人也可以吗", state, now=30.0)[0]
     assert (follow.kind, follow.intent) == ("answer", "housing.affordable_rental")
     _, talked = engine.converse("金熊猫人才计划是什么", Conversation(), now=0.0)
-    _, listed = engine.converse("housing for young people who just started working?", talked,
+    _, listed = engine.converse("any help with housing for people who just arrived?", talked,
                                 now=30.0)
     assert listed.topic(60.0, engine.context_seconds) == "talent.golden_panda"
 
@@ -248,7 +248,8 @@ def test_a_follow_up_naming_only_a_group_stays_on_the_topic_in_context(engine):
     assert (new.kind, new.intent) == ("answer", "talent.jobs")
 
 
-@pytest.mark.parametrize("message", ["给我个电话号码", "their email address?"])
+@pytest.mark.parametrize("message", ["给我个电话号码", "their email address?", "联系方式给一个",
+                                     "有没有能咨询的电话"])
 def test_contact_details_asked_alone_after_a_topic_get_the_contact_answer_for_that_topic(
         engine, message):
     """Alone, such a message gets the contact answer (the hotline); after a topic, the same
@@ -272,7 +273,10 @@ def test_contact_details_of_someone_named_after_a_topic_are_declined_for_that_to
     assert "12345" in follow.text
 
 
-@pytest.mark.parametrize("message", ["那我该找哪个部门问", "who should I ask about this"])
+@pytest.mark.parametrize("message", [
+    "那我该找哪个部门问", "who should I ask about this", "找哪里咨询",
+    "能不能给个负责的部门", "how do I reach them", "is there someone I can call",
+    "where do I go to talk to someone about this"])
 def test_whom_to_contact_asked_after_a_topic_gets_the_contact_answer_for_that_topic(
         engine, message):
     """Alone, such a message gets the contact answer (the hotline); after a topic, the same

@@ -162,7 +162,7 @@ def test_a_question_of_two_words_after_a_topic_is_asked_about_that_topic(fake, b
 
 
 def test_asking_on_after_a_list_of_topics_is_about_the_first_of_them(fake, bot):
-    listed = say(fake, "housing for young people who just started working?", 323)
+    listed = say(fake, "any help with housing for people who just arrived?", 323)
     assert "1:t:housing.affordable_rental" in callback_data(listed)
     follow = say(fake, "外地人也可以吗", 323, language_code="zh-hans").params["text"]
     assert "保障性租赁住房" in follow
