@@ -263,6 +263,14 @@ def test_asking_whether_social_insurance_or_a_hukou_is_required_is_about_the_top
     assert (follow.kind, follow.intent, follow.request) == ("answer", topic, "eligibility")
 
 
+def test_asking_for_a_thing_of_its_own_after_a_topic_is_a_new_question(engine):
+    """A residence permit is no requirement of talent apartments: "where can I get one" is a
+    question about permits, not a follow-up on the apartments."""
+    _, state = engine.converse("人才公寓怎么申请", Conversation(), now=0.0)
+    follow = engine.converse("where can I get a residence permit", state, now=30.0)[0]
+    assert (follow.kind, follow.intent) == ("answer", "talent.international")
+
+
 @pytest.mark.parametrize("message", ["给我个电话号码", "their email address?", "联系方式给一个",
                                      "有没有能咨询的电话"])
 def test_contact_details_asked_alone_after_a_topic_get_the_contact_answer_for_that_topic(

@@ -369,6 +369,10 @@ class Aspect(_Model):
     zh: Text = Field(description="Its name as a reply says it")
     en: Text
     terms: list[Pattern] = Field(min_length=1)
+    requirement: bool = Field(
+        default=False, description="What a topic may require (社保, 户口, a degree): a follow-up "
+        "naming only such aspects (\"要交社保吗\", \"do I need social insurance?\") asks it of "
+        "the topic in context, however well another topic matches the words")
 
 
 class ConversationSettings(_Model):
