@@ -253,7 +253,8 @@ def test_a_follow_up_naming_only_a_group_stays_on_the_topic_in_context(engine):
     ("孩子上小学怎么报名", "要不要社保证明", "education.enrollment"),
     ("how do I apply for a talent apartment", "do I need social insurance?",
      "housing.talent_apartment"),
-    ("how do I apply for a talent apartment", "what if I'm not married", "housing.talent_apartment"),
+    ("how do I apply for a talent apartment", "what if I'm not married",
+     "housing.talent_apartment"),
     ("金熊猫人才计划是什么", "is there an age cap", "talent.golden_panda")])
 def test_asking_whether_social_insurance_or_a_hukou_is_required_is_about_the_topic(
         engine, first, follow_up, topic):
