@@ -83,6 +83,8 @@ def test_a_duplicate_key_is_an_error_not_a_silent_overwrite(kb_copy):
          "brackets inside brackets"),
         ("content/understanding.yaml", "zone: [成都高新,", "zone: [(成都|(高新))区,",
          "brackets inside brackets"),
+        ("content/understanding.yaml", "phrases: [不用(你|您)?", "phrases: [不用((你|您))?",
+         "brackets inside brackets"),
         ("content/understanding.yaml", "stand_alone: [meta.contact]",
          "stand_alone: [meta.contacts]", "stand_alone: 'meta.contacts' is not a known intent"),
         ("content/matching.yaml", "small_talk_order: [meta.goodbye,",
