@@ -214,7 +214,8 @@ class Reader:
         if numbers and found.get("emergency-over") and not found.get("emergency-now"):
             numbers = []  # told as over: "上个月心梗住院 现在出院了 想问…"
         told = len(compact(story))
-        requests = self._requests.read(text, found, told)
+        disavowed = self._requests.disavowed(found)
+        requests = self._requests.read(text, found, told, disavowed)
         aspects = [key for key, label in self._aspects if found.get(label)]
         # at the start, or of the question after a story: "ok fine. what about housing?"
         opener = [s for s in found.get("opener", []) if s[0] in ((0, told, told + 1) if told
@@ -227,8 +228,7 @@ class Reader:
         # serves is not: "排了多久了" names `when`); "那X呢" names what it switches to, where
         # the frame alone reads like "那租金呢". What the user says they do not ask ("不要你帮我报
         # 我自己报") is what the frame would read.
-        learnt = None if opener or unvetoed(found, "disavowal", "disavowal:unless") or any(
-            r.serve == "decline" for r in requests) \
+        learnt = None if opener or disavowed or any(r.serve == "decline" for r in requests) \
             else self._guesser.guess(text[told:], GUESS_FLOOR, None if told else framed)
         spans = [s for r in requests for s in r.spans] + found.get("generic", []) + opener
         # After "那…", naming our zone names nothing new: "那高新区的呢" asks about the same topic.

@@ -34,15 +34,22 @@ class Requests:
         index.add("disavowal:unless", disavowals.unless)
         self._reach = disavowals.reach
 
+    @staticmethod
+    def disavowed(found: dict[str, list[Span]]) -> list[Span]:
+        """Where the message says what it does not ask ("不用帮我申请 就想知道…", "…? not
+        asking you to do it for me")."""
+        return unvetoed(found, "disavowal", "disavowal:unless")
+
     def read(self, text: str, found: dict[str, list[Span]], story: int = 0,
-             ) -> tuple[Request, ...]:
+             disavowed: list[Span] | None = None) -> tuple[Request, ...]:
         """`story`: how much of `text` is a story told before the question (see
         `reader.story_part`); an `asked_only` kind counts only where it starts after it (in
-        "…paid 8000 in fees. Is there legal aid?" no price is asked)."""
+        "…paid 8000 in fees. Is there legal aid?" no price is asked). `disavowed`: the
+        `disavowed` spans, when the caller has them already."""
         requests = []
-        # "不用帮我申请 就想知道…", "…? not asking you to do it for me": said not to be asked
-        disowned = [(start, end + self._reach)
-                    for start, end in unvetoed(found, "disavowal", "disavowal:unless")]
+        # a request no answer serves, starting where a disavowal reaches, is said not asked
+        disowned = [(start, end + self._reach) for start, end in
+                    (self.disavowed(found) if disavowed is None else disavowed)]
         for name, kind, label, unless in self._kinds:
             spans = unvetoed(found, label, unless)
             if disowned and kind.serve == "decline":
