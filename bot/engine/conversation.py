@@ -106,19 +106,21 @@ def in_context(base: Reply, reading: Reading, topic: str, affinity: float, compo
                                alone=u.fragment)
     ask = u.follow_up.kind if u.follow_up else None
     if base.kind == "answer":
+        below_switch = base.score < settings.switch_score
         # "do I need social insurance for it?": asking more about "it" is about the topic in
         # context, however well social insurance alone is matched
         # ("那新能源呢 比如光伏这些" names what it switches to: an opener and words of its own)
-        # ...and so is one naming only a group ("应届生"), which another topic matches only
-        # weakly, or only a requirement ("要交社保吗"); not one asking something else of a thing
-        # of its own ("where can I get a residence permit")
+        points_back = u.refers and (u.elliptical or not u.opener) and (
+            below_switch or (ask is not None and not u.opener))
+        # ...and so is one naming only a requirement ("要交社保吗"), or only a group that another
+        # topic matches weakly ("应届生"); not one asking something else of a thing of its own
+        # ("where can I get a residence permit")
         aspects = compose.kb.understanding.aspects
         required = bool(u.aspects) and all(aspects[a].requirement for a in u.aspects)
-        taken_over = base.intent != topic and short and not is_meta(base.intent) and (
-            (u.refers and (u.elliptical or not u.opener)
-             and (base.score < settings.switch_score or (ask is not None and not u.opener)))
-            or (u.elliptical and ((required and not u.opener)
-                                  or (ask is None and base.score < settings.switch_score))))
+        names_only_aspects = u.elliptical and ((required and not u.opener)
+                                               or (ask is None and below_switch))
+        taken_over = (base.intent != topic and short and not is_meta(base.intent)
+                      and (points_back or names_only_aspects))
         # "有啥用", "多久更新一次" after a topic: about the topic, unless they speak to the bot
         # or ask what stands alone ("who do I call then"); "where can I actually see it" asks
         # about "it", whatever small talk it matches
