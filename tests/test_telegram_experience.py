@@ -202,3 +202,18 @@ def test_questions_in_everyday_words_get_the_reply_they_ask_for(fake, bot):
     assert "slow traffic" in say(fake, "will there be more cycle lanes in the zone",
                                  532).params["text"]
     assert "增加学位供给" in say(fake, "高新区准备增加学位吗", 533).params["text"]
+
+
+def test_what_people_say_they_do_not_ask_and_whom_to_call_through_the_real_bot(fake, bot):
+    """Round 14's readings, end to end: a disavowed booking is no request, an office's number
+    asks whom to call (the contact answer with that topic's button), "看病贵不贵" asks how dear
+    care is rather than a price, and a veiled goodbye gets the emergency numbers first."""
+    disavowed = say(fake, "不用你帮我报名 就想知道人才公寓一般怎么申请", 534).params["text"]
+    assert "提供人才公寓" in disavowed and "12345" in disavowed
+    office = say(fake, "高新区养老服务中心的联系电话是多少", 535)
+    assert "无法为您转接人工" in office.params["text"]
+    assert "1:t:life.elderly" in callback_data(office)
+    assert "全方位全周期健康服务示范区" in say(fake, "在高新区看病贵不贵 医院多不多",
+                                            536).params["text"]
+    veiled = say(fake, "can't stop thinking about ending things tonight", 537).params["text"]
+    assert "120" in veiled.split("\n")[0]

@@ -172,3 +172,22 @@ def test_a_switch_ending_in_that_one_is_answered_for_what_it_names(fake, bot):
     say(fake, "中德创新产业合作平台是干啥的", 324, language_code="zh-hans")
     text = say(fake, "孵化器那个呢", 324, language_code="zh-hans").params["text"]
     assert "建设专业孵化体系" in text and "个人或私营企业" not in text
+
+
+def test_a_phone_number_asked_alone_after_an_answer_gets_the_contact_answer_for_it(fake, bot):
+    """"电话多少" after an answer asks whom to call about it: the hotline, with that topic's
+    links and button, not the decline for someone's private details."""
+    say(fake, "保租房怎么申请", 325, language_code="zh-hans")
+    reply = say(fake, "电话多少", 325, language_code="zh-hans")
+    assert "无法为您转接人工" in reply.params["text"] and "12345" in reply.params["text"]
+    assert "1:t:housing.affordable_rental" in callback_data(reply)
+
+
+@pytest.mark.parametrize(("follow_up", "user"), [("要交社保不", 326), ("应届生", 327)])
+def test_a_requirement_or_a_group_alone_after_an_answer_is_asked_of_its_topic(fake, bot,
+                                                                             follow_up, user):
+    """Social insurance, or fresh graduates, named alone after affordable rentals: asked of
+    them, not of the social security or jobs answers those words match on their own."""
+    say(fake, "保租房怎么申请", user, language_code="zh-hans")
+    text = say(fake, follow_up, user, language_code="zh-hans").params["text"]
+    assert "保障性租赁住房" in text and "社保与医保" not in text.split("\n")[0]
