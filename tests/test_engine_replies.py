@@ -248,6 +248,23 @@ def test_a_follow_up_naming_only_a_group_stays_on_the_topic_in_context(engine):
     assert (new.kind, new.intent) == ("answer", "talent.jobs")
 
 
+def test_a_follow_up_asking_whether_a_group_can_apply_too_stays_on_the_topic_in_context(engine):
+    """"外地打工的也可以申请吗" after free legal aid asks whether migrant workers can get legal
+    aid, however well affordable rentals (外地, 申请) match it alone; "要准备啥" then asks for
+    legal aid's documents."""
+    _, state = engine.converse("老板拖了三个月工资 有没有免费的法律援助", Conversation(), now=0.0)
+    follow, state = engine.converse("外地打工的也可以申请吗", state, now=30.0)
+    assert (follow.kind, follow.intent, follow.request) == ("answer", "gov.legal", "eligibility")
+    papers = engine.converse("要准备啥", state, now=60.0)[0]
+    assert (papers.kind, papers.intent, papers.request) == ("answer", "gov.legal", "documents")
+
+
+def test_asking_when_the_district_plans_something_asks_for_no_documents(engine):
+    """"准备什么时候" is "plans to, when": no request for papers."""
+    reading = engine.read("区里准备什么时候修地铁")
+    assert [r.kind for r in reading.understood.requests] == ["when"]
+
+
 @pytest.mark.parametrize(("first", "follow_up", "topic"), [
     ("保租房怎么申请", "要交社保不", "housing.affordable_rental"),
     ("孩子上小学怎么报名", "要不要社保证明", "education.enrollment"),

@@ -117,8 +117,7 @@ def in_context(base: Reply, reading: Reading, topic: str, affinity: float, compo
         # ("where can I get a residence permit")
         aspects = compose.kb.understanding.aspects
         required = bool(u.aspects) and all(aspects[a].requirement for a in u.aspects)
-        names_only_aspects = u.elliptical and ((required and not u.opener)
-                                               or (ask is None and below_switch))
+        names_only_aspects = u.elliptical and ((required and not u.opener) or below_switch)
         taken_over = (base.intent != topic and short and not is_meta(base.intent)
                       and (points_back or names_only_aspects))
         # "有啥用", "多久更新一次" after a topic: about the topic, unless they speak to the bot
