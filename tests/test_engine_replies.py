@@ -292,7 +292,7 @@ def test_asking_for_a_thing_of_its_own_after_a_topic_is_a_new_question(engine):
 
 
 @pytest.mark.parametrize("message", ["给我个电话号码", "their email address?", "联系方式给一个",
-                                     "有没有能咨询的电话"])
+                                     "电话多少"])
 def test_contact_details_asked_alone_after_a_topic_get_the_contact_answer_for_that_topic(
         engine, message):
     """Alone, such a message gets the contact answer (the hotline); after a topic, the same
@@ -319,7 +319,8 @@ def test_contact_details_of_someone_named_after_a_topic_are_declined_for_that_to
 @pytest.mark.parametrize("message", [
     "那我该找哪个部门问", "who should I ask about this", "找哪里咨询",
     "能不能给个负责的部门", "how do I reach them", "is there someone I can call",
-    "where do I go to talk to someone about this"])
+    "where do I go to talk to someone about this", "有没有能咨询的电话",
+    "who handles this? an email address would be great"])
 def test_whom_to_contact_asked_after_a_topic_gets_the_contact_answer_for_that_topic(
         engine, message):
     """Alone, such a message gets the contact answer (the hotline); after a topic, the same
