@@ -85,6 +85,8 @@ def test_a_duplicate_key_is_an_error_not_a_silent_overwrite(kb_copy):
          "brackets inside brackets"),
         ("content/understanding.yaml", "phrases: [不用(你|您)?", "phrases: [不用((你|您))?",
          "brackets inside brackets"),
+        ("content/understanding.yaml", "takes_over: [contacts, private]",
+         "takes_over: [contacts, privacy]", "takes_over 'privacy' is not another request kind"),
         ("content/understanding.yaml", "stand_alone: [meta.contact]",
          "stand_alone: [meta.contacts]", "stand_alone: 'meta.contacts' is not a known intent"),
         ("content/matching.yaml", "small_talk_order: [meta.goodbye,",

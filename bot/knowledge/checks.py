@@ -253,6 +253,11 @@ def requests_have_their_texts(kb: KnowledgeBase) -> Iterator[Problem]:
         if kind.otherwise is not None and kind.otherwise not in kb.answers:
             yield Problem("content/understanding.yaml", None, f"request {name}: otherwise "
                           f"{kind.otherwise!r} is not a known intent", "use an intent id")
+        for i, other in enumerate(kind.takes_over):
+            if other not in kb.understanding.requests or other == name:
+                yield located(kb, "phrase", f"requests.{name}.takes_over:{i}", f"request "
+                              f"{name}: takes_over {other!r} is not another request kind",
+                              "use the name of another request kind")
         field = "reason" if kind.serve == "decline" else "ask"
         if getattr(kind, field) is None:
             yield Problem("content/understanding.yaml", None,

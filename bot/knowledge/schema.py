@@ -278,6 +278,10 @@ class RequestKind(_Model):
     unless: list[Pattern] = Field(
         default_factory=list, description="Phrases that veto a match they overlap"
     )
+    takes_over: list[str] = Field(
+        default_factory=list, description="Request kinds whose matches this kind's matches "
+        "replace where they overlap (an office's number is whom to call, not a person's "
+        "details)")
     whole: bool = Field(default=False, description="Only a whole message counts (\"ok\")")
     asked_only: bool = Field(
         default=False, description="Counts only in what is asked, not in a story told before "

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .patterns import PhraseIndex, Span, unvetoed
+from .patterns import PhraseIndex, Span, overlaps, unvetoed
 
 if TYPE_CHECKING:
     from ..knowledge.schema import Disavowals, RequestKind
@@ -46,7 +46,7 @@ class Requests:
         `reader.story_part`); an `asked_only` kind counts only where it starts after it (in
         "…paid 8000 in fees. Is there legal aid?" no price is asked). `disavowed`: the
         `disavowed` spans, when the caller has them already."""
-        requests = []
+        found_by: dict[str, list[Span]] = {}
         # a request no answer serves, reaching into where a disavowal does, is said not asked
         # (so is one begun before it: "2025年目标是啥 不用你猜能不能实现")
         disowned = [(start, end + self._reach) for start, end in
@@ -60,9 +60,14 @@ class Requests:
                 spans = []  # "ok" or "好 了解" alone, not "ok. what about housing?"
             if kind.asked_only:
                 spans = [s for s in spans if s[0] >= story]
-            if spans:
-                requests.append(Request(name, kind.serve, kind.follow_up, tuple(sorted(spans))))
-        return tuple(requests)
+            found_by[name] = spans
+        for name, kind, _, _ in self._kinds:
+            for other in kind.takes_over:
+                if found_by[name] and found_by[other]:
+                    found_by[other] = [s for s in found_by[other]
+                                       if not overlaps(s, found_by[name])]
+        return tuple(Request(name, kind.serve, kind.follow_up, tuple(sorted(found_by[name])))
+                     for name, kind, _, _ in self._kinds if found_by[name])
 
 
 def _covers(spans: list[Span], text: str) -> bool:
