@@ -47,9 +47,9 @@ WIDE = 20
 # The reader and the topic guess frame the same message: a few entries serve one message,
 # and a stream of distinct messages gains nothing from them.
 @lru_cache(maxsize=4)
-def frame_features(normalized: str) -> set[str]:
+def frame_features(normalized: str) -> frozenset[str]:
     """Single tokens, pairs, and Chinese triples, digits folded to #: "2000块" → "#块".
-    Shared between callers (memoised): never change the set returned."""
+    Frozen, as callers share it (memoised)."""
     # a token is one Chinese character, a Latin word or a number: only the character is not
     # ASCII (per-token regex tests were a third of a long message's framing)
     tokens = [("#" if t.isdigit() else t if not t.isascii() else stem(t))
@@ -59,7 +59,7 @@ def frame_features(normalized: str) -> set[str]:
     # triples of consecutive characters: the runs of characters between the other tokens
     for run in "".join(t if not t.isascii() else " " for t in tokens).split():
         out.update(run[i:i + 3] for i in range(len(run) - 2))
-    return out
+    return frozenset(out)
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ class Guess:
 class KindGuesser:
     """Trained once per knowledge base; `guess` is a pure function of the normalised text."""
 
-    def __init__(self, labelled: Iterable[tuple[set[str], str, str]], min_topics: int,
+    def __init__(self, labelled: Iterable[tuple[frozenset[str], str, str]], min_topics: int,
                  epochs: int = EPOCHS) -> None:
         """`labelled`: (the `frame_features` of a normalised message, request kind or NONE,
         topic id); features rather than text, as two guessers learn from the same messages."""
@@ -102,7 +102,7 @@ class KindGuesser:
         self.__dict__.update(state, _index=_unpacked(state["_index"]))
 
     def guess(self, normalized: str, at_least: float = 0.0,
-              features: set[str] | None = None) -> Guess:
+              features: frozenset[str] | None = None) -> Guess:
         """The kind is worked out only when the probability reaches `at_least` (it names the
         reason of a decline; below that there is none, and half the time is saved).
         `features`: the text's `frame_features`, when another guesser framed it already."""
@@ -132,7 +132,7 @@ class TopicGuesser:
     call adds up (on the eval sets' close calls, 835 of 925 (feature, topic) pairs); the rest
     are added pair by pair."""
 
-    def __init__(self, labelled: Iterable[tuple[set[str], str]], smoothing: float = 0.1,
+    def __init__(self, labelled: Iterable[tuple[frozenset[str], str]], smoothing: float = 0.1,
                  ) -> None:
         counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         for features, topic in labelled:
@@ -259,7 +259,8 @@ def _logistic(rows: list[tuple[list[str], bool]], epochs: int) -> tuple[dict[str
     return {f: w[i] for f, i in ids.items() if w[i]}, bias
 
 
-def _bayes(rows: list[tuple[set[str], str]]) -> tuple[list[str], dict[str, tuple[float, ...]]]:
+def _bayes(rows: list[tuple[frozenset[str], str]],
+           ) -> tuple[list[str], dict[str, tuple[float, ...]]]:
     """Multinomial naive Bayes with add-one smoothing, equal priors."""
     kinds = sorted({kind for _, kind in rows})
     counts: dict[str, dict[str, int]] = {k: defaultdict(int) for k in kinds}

@@ -152,9 +152,9 @@ class Reader:
         a question without its story, and whole)."""
         whole = {text: normalize(text) for text in
                  {*(text for text, _, _ in (*labelled, *alarms)), *(text for text, _ in served)}}
-        framed: dict[str, set[str]] = {}
+        framed: dict[str, frozenset[str]] = {}
 
-        def frame(normalized: str) -> set[str]:
+        def frame(normalized: str) -> frozenset[str]:
             if normalized not in framed:
                 framed[normalized] = frame_features(normalized)
             return framed[normalized]
