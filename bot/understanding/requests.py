@@ -47,15 +47,15 @@ class Requests:
         "…paid 8000 in fees. Is there legal aid?" no price is asked). `disavowed`: the
         `disavowed` spans, when the caller has them already."""
         found_by: dict[str, list[Span]] = {}
-        # a request no answer serves, reaching into where a disavowal does, is said not asked
-        # (so is one begun before it: "2025年目标是啥 不用你猜能不能实现")
-        disowned = [(start, end + self._reach) for start, end in
+        # a request no answer serves, reaching into where a disavowal does (up to `reach`
+        # characters after it), is said not asked; so is one begun before it ("2025年目标是啥
+        # 不用你猜能不能实现")
+        disowned = [(start, end + self._reach + 1) for start, end in
                     (self.disavowed(found) if disavowed is None else disavowed)]
         for name, kind, label, unless in self._kinds:
             spans = unvetoed(found, label, unless)
             if disowned and kind.serve == "decline":
-                spans = [s for s in spans if not any(s[0] <= b and a < s[1]
-                                                     for a, b in disowned)]
+                spans = [s for s in spans if not overlaps(s, disowned)]
             if kind.whole and not _covers(spans, text):
                 spans = []  # "ok" or "好 了解" alone, not "ok. what about housing?"
             if kind.asked_only:
