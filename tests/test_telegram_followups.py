@@ -191,3 +191,20 @@ def test_a_requirement_or_a_group_alone_after_an_answer_is_asked_of_its_topic(fa
     say(fake, "保租房怎么申请", user, language_code="zh-hans")
     text = say(fake, follow_up, user, language_code="zh-hans").params["text"]
     assert "保障性租赁住房" in text and "社保与医保" not in text.split("\n")[0]
+
+
+def test_a_group_asking_whether_it_may_apply_too_stays_on_the_topic_in_context(fake, bot):
+    """"外地打工的也可以申请吗" after free legal aid asks it of legal aid, however well
+    affordable rentals match 外地 and 申请 on their own."""
+    say(fake, "高新区有没有免费的法律援助", 328, language_code="zh-hans")
+    text = say(fake, "外地打工的也可以申请吗", 328, language_code="zh-hans").params["text"]
+    assert "法律服务" in text and "保障性租赁住房" not in text
+
+
+def test_an_offices_number_asked_after_an_answer_gets_the_contact_answer_for_it(fake, bot):
+    """"那边有咨询电话没得" after incubators asks whom to call about them: the hotline, with the
+    incubators' button, not the decline of someone's private details."""
+    say(fake, "孵化器怎么申请入驻", 329, language_code="zh-hans")
+    reply = say(fake, "那边有咨询电话没得", 329, language_code="zh-hans")
+    assert "无法为您转接人工" in reply.params["text"] and "12345" in reply.params["text"]
+    assert "1:t:business.incubation" in callback_data(reply)
