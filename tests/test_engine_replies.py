@@ -320,7 +320,8 @@ def test_contact_details_of_someone_named_after_a_topic_are_declined_for_that_to
     "那我该找哪个部门问", "who should I ask about this", "找哪里咨询",
     "能不能给个负责的部门", "how do I reach them", "is there someone I can call",
     "where do I go to talk to someone about this", "有没有能咨询的电话",
-    "who handles this? an email address would be great"])
+    "who handles this? an email address would be great", "这个该找哪里", "那去哪个窗口咨询",
+    "where do I send a complaint about this", "有电话可以打过去问吗"])
 def test_whom_to_contact_asked_after_a_topic_gets_the_contact_answer_for_that_topic(
         engine, message):
     """Alone, such a message gets the contact answer (the hotline); after a topic, the same
@@ -423,3 +424,11 @@ def test_a_typo_is_read_as_the_word_meant_and_another_word_is_not(engine, typed,
     words = engine.matcher.content_words(typed).split()
     assert any(w.startswith(read_as) for w in words)
     assert not_read_as is None or not_read_as not in words
+
+
+def test_asking_how_to_become_one_is_about_the_topic_in_context(engine):
+    """"recognised as one" points back at what was just answered (tech SMEs), however well
+    talent recognition matches "recognised" alone."""
+    _, state = engine.converse("科技型中小企业有什么政策", Conversation(), now=0.0)
+    follow = engine.converse("how do we get recognised as one", state, now=30.0)[0]
+    assert (follow.kind, follow.intent) == ("answer", "business.sme")
