@@ -432,3 +432,15 @@ def test_asking_how_to_become_one_is_about_the_topic_in_context(engine):
     _, state = engine.converse("科技型中小企业有什么政策", Conversation(), now=0.0)
     follow = engine.converse("how do we get recognised as one", state, now=30.0)[0]
     assert (follow.kind, follow.intent) == ("answer", "business.sme")
+
+
+@pytest.mark.parametrize(("first", "next_message", "topic"), [
+    ("高新区培育哪些龙头企业", "初创的小公司有没有啥扶持政策", "business.sme"),
+    ("科技成果转化怎么做", "商标和专利保护有啥服务", "business.ip")])
+def test_asking_what_support_exists_for_a_thing_of_its_own_is_a_new_question(
+        engine, first, next_message, topic):
+    """"有没有…扶持政策" for something another topic matches fairly is a clear new question: the
+    topic in context does not keep it, however short it is."""
+    _, state = engine.converse(first, Conversation(), now=0.0)
+    follow = engine.converse(next_message, state, now=30.0)[0]
+    assert (follow.kind, follow.intent) == ("answer", topic)

@@ -90,8 +90,12 @@ def in_context(base: Reply, reading: Reading, topic: str, affinity: float, compo
     # two ("how large", "多大呢"), which is too short to name a topic of its own, whether the
     # topic in context explains it or not
     tiny = u.length <= settings.tiny and u.question
+    # ...but not one asking what support exists for a thing another topic matches fairly
+    # ("小公司有没有对应的政策" after industry leaders): a clear new question
+    new_ask = u.seeking and base.score >= settings.seeking_score
     stays = (short and not u.opener and not u.zone and base.score < settings.stay_score
-             and (affinity >= settings.affinity or tiny) and not is_meta(base.intent))
+             and (affinity >= settings.affinity or tiny) and not is_meta(base.intent)
+             and not new_ask)
     if base.kind == "fallback" and base.request is not None:
         if base.intent is not None and not stays and (base.score >= settings.switch_score
                                                        or u.opener):

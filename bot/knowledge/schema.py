@@ -395,6 +395,15 @@ class ConversationSettings(_Model):
     references: list[Pattern] = Field(
         description="Words that point back at the topic in context (它, it, there): anywhere"
     )
+    seeking: list[Pattern] = Field(
+        default_factory=list,
+        description="Asking what support exists for something (有没有…政策, is there any help "
+        "for …): a clear new question, which the topic in context does not keep when "
+        "another topic matches it from `seeking_score`",
+    )
+    seeking_score: float = Field(default=100.0, ge=0, le=100, description="From this score "
+                                 "of its own best topic, a short message that asks what "
+                                 "support exists is a new question, not a follow-up")
     questions: list[Pattern] = Field(
         default_factory=list,
         description="Words that make a message a question (吗, 几, 哪, how, is there): a "

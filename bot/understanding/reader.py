@@ -82,6 +82,7 @@ class Understanding:
     fragment: bool = False  # a request naming nothing it is about ("在哪里办理", "how much is it")
     elliptical: bool = False  # names nothing of its own beyond what it asks: a follow-up
     refers: bool = False  # points back at something said before: "it", "它", "there"
+    seeking: bool = False  # asks what support exists for something: "有没有…政策", "any help for"
     to_bot: bool = False  # speaks to the bot: "你", "you", "bot"
     question: bool = False  # is worded as a question: "吗", "几年", "is there"
     zone: bool = False  # names the zone itself: "高新区", "the zone"
@@ -132,6 +133,7 @@ class Reader:
         self._index.add("opener", data.conversation.openers)
         self._index.add("closer", data.conversation.closers)
         self._index.add("reference", data.conversation.references)
+        self._index.add("seeking", data.conversation.seeking)
         self._index.add("addressing", data.conversation.addressing)
         self._index.add("question", data.conversation.questions)
         self._content_of = content_of
@@ -246,6 +248,7 @@ class Reader:
             elliptical=not named and bool(
                 any(r.follow_up for r in requests) or aspects or opener),
             refers=any(not overlaps(s, closer) for s in found.get("reference", [])),
+            seeking=bool(found.get("seeking")),
             to_bot=bool(found.get("addressing")),
             question=bool(found.get("question")),
             zone=bool(found.get("zone")),
