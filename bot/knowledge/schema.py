@@ -386,6 +386,11 @@ class ConversationSettings(_Model):
     openers: list[Pattern] = Field(
         description="Words that open a follow-up (那, 那么, and, what about): at the start only"
     )
+    fillers: list[Pattern] = Field(
+        default_factory=list,
+        description="Words that may come before an opener at the start of a message (ok, 好的, "
+        "oh: \"ok 那国际社区呢\" opens a switch as \"那国际社区呢\" does)",
+    )
     closers: list[Pattern] = Field(
         default_factory=list,
         description="Words that make a follow-up of what comes before them when they end a "

@@ -132,6 +132,7 @@ class Reader:
         self._index.add("generic", data.generic)
         self._index.add("opener", data.conversation.openers)
         self._index.add("closer", data.conversation.closers)
+        self._index.add("filler", data.conversation.fillers)
         self._index.add("reference", data.conversation.references)
         self._index.add("seeking", data.conversation.seeking)
         self._index.add("addressing", data.conversation.addressing)
@@ -219,9 +220,12 @@ class Reader:
         disavowed = self._requests.disavowed(found)
         requests = self._requests.read(text, found, told, disavowed)
         aspects = [key for key, label in self._aspects if found.get(label)]
-        # at the start, or of the question after a story: "ok fine. what about housing?"
-        opener = [s for s in found.get("opener", []) if s[0] in ((0, told, told + 1) if told
-                                                                   else (0,))]
+        # at the start, or of the question after a story: "ok fine. what about housing?", or
+        # after a filler there: "ok 那国际社区呢", "oh and for renters?"
+        starts = {0, told, told + 1} if told else {0}
+        starts.update(e + gap for b, e in found.get("filler", []) if b in starts
+                      for gap in (0, 1))
+        opener = [s for s in found.get("opener", []) if s[0] in starts]
         # ...or at the end, where the reference word in it points back at nothing: "中日那个呢",
         # "国企那边呢" name what they switch to
         closer = [s for s in found.get("closer", []) if s[1] == len(text)]
