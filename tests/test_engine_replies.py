@@ -444,3 +444,13 @@ def test_asking_what_support_exists_for_a_thing_of_its_own_is_a_new_question(
     _, state = engine.converse(first, Conversation(), now=0.0)
     follow = engine.converse(next_message, state, now=30.0)[0]
     assert (follow.kind, follow.intent) == ("answer", topic)
+
+
+@pytest.mark.parametrize("switch", ["ok 那国际社区那边配套怎么样",
+                                    "ok and the international community there, what does it offer"])
+def test_a_switch_opened_after_an_ok_names_what_it_switches_to(engine, switch):
+    """"ok 那…" opens a switch as "那…" does: the international community is asked about, not
+    the talent apartments in context that "那边"/"there" would otherwise point back to."""
+    _, state = engine.converse("人才公寓怎么申请", Conversation(), now=0.0)
+    follow = engine.converse(switch, state, now=30.0)[0]
+    assert (follow.kind, follow.intent) == ("answer", "talent.international")
