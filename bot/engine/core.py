@@ -145,7 +145,9 @@ class Engine:
         shown = lang or (None if wrote else conversation.lang)
         reply = self.respond(reading, shown, prefer, topic_in_context=topic is not None)
         u = reading.understood
-        if topic is not None and reply.kind == "clarify" and u.opener and not u.elliptical:
+        offered = [o.intent for o in reply.options]
+        if topic is not None and reply.kind == "clarify" and not u.elliptical and (
+                u.opener or (topic not in offered and not u.refers)):
             # "and the high-tech enterprise thing, is that different?" switches to topics of
             # its own: no follow-up, so the learnt topic guess settles the close call as it
             # would alone, rather than its "that" gluing it back to the topic it leaves
