@@ -454,3 +454,13 @@ def test_a_switch_opened_after_an_ok_names_what_it_switches_to(engine, switch):
     _, state = engine.converse("人才公寓怎么申请", Conversation(), now=0.0)
     follow = engine.converse(switch, state, now=30.0)[0]
     assert (follow.kind, follow.intent) == ("answer", "talent.international")
+
+
+def test_a_close_call_that_leaves_out_the_topic_in_context_is_settled_as_alone(engine):
+    """A new question the ranking cannot settle between topics, none of them the one in
+    context, gets what it would get alone (here the learnt topic guess picks foreign
+    investment), not a list that the context plays no part in."""
+    _, state = engine.converse("人才公寓怎么申请", Conversation(), now=0.0)
+    follow = engine.converse("i want to open a small shop here as a foreigner, any restrictions?",
+                             state, now=30.0)[0]
+    assert (follow.kind, follow.intent) == ("answer", "business.foreign_investment")
