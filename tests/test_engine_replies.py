@@ -321,7 +321,9 @@ def test_contact_details_of_someone_named_after_a_topic_are_declined_for_that_to
     "能不能给个负责的部门", "how do I reach them", "is there someone I can call",
     "where do I go to talk to someone about this", "有没有能咨询的电话",
     "who handles this? an email address would be great", "这个该找哪里", "那去哪个窗口咨询",
-    "where do I send a complaint about this", "有电话可以打过去问吗"])
+    "where do I send a complaint about this", "有电话可以打过去问吗", "这个归哪个局管 我去问问",
+    "我想找个工作人员问清楚", "能给个咨询的渠道吗", "去哪个大厅办", "who can I phone about this",
+    "where can I get someone to explain it to me"])
 def test_whom_to_contact_asked_after_a_topic_gets_the_contact_answer_for_that_topic(
         engine, message):
     """Alone, such a message gets the contact answer (the hotline); after a topic, the same
