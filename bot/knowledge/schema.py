@@ -541,6 +541,10 @@ class MatchingFile(_Model):
         default="", description="Function characters (会, 在, 想…): an unseen "
         "bigram holding one is a word boundary, not content the question has and we lack"
     )
+    spellings: dict[Phrase, Phrase] = Field(
+        default_factory=dict, description="Spelling variants of any topic (British: centre, "
+        "programme) and the spelling the examples use, rewritten like an intent's synonyms"
+    )
 
 
 FILE_MODELS: dict[str, type[BaseModel]] = {

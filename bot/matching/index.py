@@ -75,7 +75,7 @@ class Matcher:
         settings = kb.matching
         self.keyword_bonus = settings.keyword_bonus
         self._glue = frozenset(settings.glue_chars)
-        synonyms: dict[str, str] = {}
+        synonyms: dict[str, str] = dict(settings.spellings)
         for intent in kb.intents.values():
             synonyms.update(intent.synonyms)
         self.rewrite = SynonymRewriter(synonyms)
