@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pytest
 import yaml
@@ -10,6 +11,8 @@ from conftest import DATA
 
 from bot.engine import Conversation, Reading
 from bot.matching.index import Candidate
+from bot.understanding.guess import Guess
+from bot.understanding.reader import Understanding
 
 CASES = yaml.safe_load((DATA / "behaviour.yaml").read_text(encoding="utf-8"))
 
@@ -67,6 +70,24 @@ def test_too_close_to_call_offers_only_the_close_topics(engine, kb):
     assert reply.kind == "clarify"
     assert [o.intent for o in reply.options] == ["housing.talent_apartment",
                                                  "housing.affordable_rental"]
+
+
+def test_a_learnt_decline_needs_more_certainty_against_a_strongly_matched_topic(engine, kb):
+    """The learnt request kinds are guessed from the frame of a message; a topic matched
+    strongly ("学位紧张吗，会不会读不上公办" is the school places answer) is asked about unless the
+    guess is surer than usual; matched weakly, the usual threshold declines it."""
+    m = kb.matching
+    between = (m.guess_threshold + m.guess_strong_threshold) / 2
+    unsure = Understanding(learnt=Guess("prediction", between))
+    strong = Reading("x", "zh", [Candidate("education.enrollment", m.guess_strong_score, "")],
+                     unsure)
+    assert (engine.respond(strong).kind, engine.respond(strong).intent) == (
+        "answer", "education.enrollment")
+    weak = replace(strong, ranked=[Candidate("education.enrollment", m.answer_threshold + 1, "")])
+    assert (engine.respond(weak).kind, engine.respond(weak).request) == ("fallback", "prediction")
+    sure = replace(strong, understood=Understanding(
+        learnt=Guess("prediction", m.guess_strong_threshold)))
+    assert engine.respond(sure).kind == "fallback"
 
 
 def test_a_clear_lead_is_answered_and_a_weak_best_is_not(engine, kb):

@@ -73,7 +73,10 @@ def decide(reading: Reading, lang: Lang, settings: MatchingFile, compose: Compos
         kind, otherwise = decline.kind, compose.kb.understanding.requests[decline.kind].otherwise
     elif learnt is not None and learnt.kind != NONE and learnt.probability >= (
             settings.guess_over_answer_threshold if understood.requests
-            else settings.guess_threshold):
+            else settings.guess_threshold) and (
+            # a topic matched this well is asked about unless the guess is surer still
+            top.score < settings.guess_strong_score
+            or learnt.probability >= settings.guess_strong_threshold):
         kind = learnt.kind  # a learnt guess is not sure enough to answer `otherwise` instead
         requests = compose.kb.understanding.requests
         if top.score >= settings.clarify_threshold and (

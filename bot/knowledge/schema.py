@@ -534,6 +534,12 @@ class MatchingFile(_Model):
     small_talk_order: list[IntentId] = Field(
         default_factory=list, description="Where only small talk is close, the first of "
         "these among it is answered (thanks on leaving is a goodbye)")
+    guess_strong_score: float = Field(
+        default=100.0, ge=0, le=100, description="From this score of the best topic, a "
+        "learnt request no answer serves counts only from guess_strong_threshold")
+    guess_strong_threshold: float = Field(
+        default=0.0, ge=0, le=1, description="How likely a learnt request must be to decline "
+        "a message whose topic scores guess_strong_score or more")
     keyword_bonus: float = Field(ge=0, le=50)
     max_input_chars: int = Field(ge=20, le=5000)
     stop_words: StopWords
