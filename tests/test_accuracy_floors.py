@@ -20,7 +20,7 @@ QUESTIONS = ("dev", "test", "asks_dev", "asks_test", "round3_dev", "round3_test"
              "round7_dev", "round7_test", "round9_dev", "round9_test", "round11_dev",
              "round11_test", "round13_dev", "round13_test", "round14_dev", "round14_test",
              "round15_dev", "round15_test", "stories15_dev", "stories15_test", "round16_dev",
-             "round16_test",
+             "round16_test", "round19_dev", "round19_test",
              "emergencies_dev", "emergencies_test")
 CONVERSATIONS = ("conversations_dev", "conversations_test", "conversations3_dev",
                  "conversations3_test", "conversations5_dev", "conversations5_test",
@@ -29,7 +29,9 @@ CONVERSATIONS = ("conversations_dev", "conversations_test", "conversations3_dev"
                  "conversations11_dev", "conversations11_test", "conversations13_dev",
                  "conversations13_test", "conversations14_dev", "conversations14_test",
                  "conversations15_dev", "conversations15_test", "conversations15focus_dev",
-                 "conversations15focus_test", "conversations16_dev", "conversations16_test")
+                 "conversations15focus_test", "conversations16_dev", "conversations16_test",
+                 "conversations17_dev", "conversations17_test", "conversations18_dev",
+                 "conversations18_test", "conversations19_dev", "conversations19_test")
 
 # set: (min right %, max wrong-answer rate % of all replies, min declined % where due)
 FLOORS = {
@@ -85,6 +87,14 @@ FLOORS = {
     "round16_test": (87.0, 3.5, 92.0),
     "conversations16_dev": (89.0, 6.5, 94.0),
     "conversations16_test": (79.0, 10.5, 84.0),  # held out: new questions mid-conversation
+    "conversations17_dev": (88.0, 5.0, 92.0),
+    "conversations17_test": (84.0, 10.0, 86.0),
+    "conversations18_dev": (85.0, 5.0, 92.0),
+    "conversations18_test": (84.0, 5.5, 86.0),
+    "conversations19_dev": (93.0, 5.0, 89.0),
+    "conversations19_test": (88.0, 7.5, 85.0),
+    "round19_dev": (95.0, 1.5, 96.0),
+    "round19_test": (90.0, 4.5, 91.0),
     # emergencies: the share given the right number first is floored below
     "emergencies_dev": (90.0, 3.0, 0.0),
     "emergencies_test": (82.0, 3.0, 0.0),
