@@ -92,7 +92,7 @@ FLOORS = {
     "conversations18_dev": (85.0, 5.0, 92.0),
     "conversations18_test": (84.0, 5.5, 86.0),
     "conversations19_dev": (93.0, 5.0, 89.0),
-    "conversations19_test": (88.0, 7.5, 85.0),
+    "conversations19_test": (86.0, 7.5, 85.0),
     "round19_dev": (95.0, 1.5, 96.0),
     "round19_test": (90.0, 4.5, 91.0),
     # emergencies: the share given the right number first is floored below
