@@ -208,3 +208,28 @@ def test_an_offices_number_asked_after_an_answer_gets_the_contact_answer_for_it(
     reply = say(fake, "那边有咨询电话没得", 329, language_code="zh-hans")
     assert "无法为您转接人工" in reply.params["text"] and "12345" in reply.params["text"]
     assert "1:t:business.incubation" in callback_data(reply)
+
+
+def test_a_switch_opened_after_ok_gets_the_topic_it_names(fake, bot):
+    """"ok 那国际社区那边配套怎么样" after talent apartments opens a switch as "那…" would: the
+    international community's answer, not the apartments' again for the "那边" in it."""
+    say(fake, "人才公寓怎么申请", 330, language_code="zh-hans")
+    text = say(fake, "ok 那国际社区那边配套怎么样", 330, language_code="zh-hans").params["text"]
+    assert "营造国际化的生活环境" in text and "规划对人才公寓只写了这一句" not in text
+
+
+def test_asking_what_support_exists_for_something_else_is_a_new_question(fake, bot):
+    """"初创的小公司有没有啥扶持政策" after the industry leaders answer asks about tech SMEs,
+    however short it is: the topic in context does not keep it."""
+    say(fake, "高新区培育哪些龙头企业", 331, language_code="zh-hans")
+    text = say(fake, "初创的小公司有没有啥扶持政策", 331, language_code="zh-hans").params["text"]
+    assert "科技型中小企业群落" in text and "领军企业" not in text.split("\n")[0]
+
+
+def test_asking_to_speak_to_a_member_of_staff_gets_the_contact_answer_for_the_topic(fake, bot):
+    """"我想找个工作人员问清楚" after talent apartments asks whom to ask: the hotline, with the
+    talent apartments' button to go back."""
+    say(fake, "人才公寓怎么申请", 332, language_code="zh-hans")
+    reply = say(fake, "我想找个工作人员问清楚", 332, language_code="zh-hans")
+    assert "12345" in reply.params["text"] and "无法为您转接人工" in reply.params["text"]
+    assert "1:t:housing.talent_apartment" in callback_data(reply)

@@ -236,9 +236,8 @@ class Reader:
         # 我自己报") is what the frame would read.
         learnt = None if opener or disavowed or any(r.serve == "decline" for r in requests) \
             else self._guesser.guess(text[told:], GUESS_FLOOR, None if told else framed)
-        if learnt is not None and found.get(f"request:{learnt.kind}:unless"):
-            # what rules a kind out when its phrases are read rules out its guess too: a
-            # hotline asked for ("whats the hotline for social insurance") is no one's details
+        if learnt is not None and learnt.kind != NONE and self._requests.ruled_out(
+                learnt.kind, found):
             learnt = None
         spans = [s for r in requests for s in r.spans] + found.get("generic", []) + opener
         # After "那…", naming our zone names nothing new: "那高新区的呢" asks about the same topic.

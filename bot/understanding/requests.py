@@ -33,6 +33,13 @@ class Requests:
         index.add("disavowal", disavowals.phrases)
         index.add("disavowal:unless", disavowals.unless)
         self._reach = disavowals.reach
+        self._unless = {name: unless for name, _, _, unless in self._kinds}
+
+    def ruled_out(self, kind: str, found: dict[str, list[Span]]) -> bool:
+        """Whether the message holds a phrase that rules `kind` out (its `unless`): what
+        vetoes the kind's phrases vetoes a guess of it too ("whats the hotline for…" asks
+        nobody's details)."""
+        return bool(found.get(self._unless[kind]))
 
     @staticmethod
     def disavowed(found: dict[str, list[Span]]) -> list[Span]:
