@@ -201,6 +201,16 @@ def test_a_short_question_matching_nothing_is_asked_about_the_topic_in_context(e
     assert engine.converse("我失恋了好难过", state, now=30.0)[0].kind == "fallback"
 
 
+def test_a_framing_word_no_example_has_names_nothing_new_in_a_follow_up(engine):
+    """"what's planned there" after Future Science City matches nothing well: its words
+    "planned" and "there" are in no example, but they frame a question, they name nothing the
+    knowledge base lacks (as "telescope" does), so it asks about the topic in context."""
+    _, state = engine.converse("what is future science city", Conversation(), now=0.0)
+    follow = engine.converse("what's planned there", state, now=30.0)[0]
+    assert (follow.kind, follow.intent) == ("answer", "zone.future_city")
+    assert engine.converse("where can I buy a telescope", state, now=30.0)[0].kind == "fallback"
+
+
 def test_a_follow_up_to_a_list_of_topics_is_read_with_the_first_of_them(engine):
     """Asked "which of these?", people often just ask on: with no topic in context before, the
     first (best) topic of the list is the one in context, so "外地人也可以吗" is about it; a

@@ -257,9 +257,11 @@ class Matcher:
 
     def unknown_words(self, q: Query) -> list[str]:
         """The English words of the question no example has (typos corrected): "telescope"
-        names something the knowledge base knows nothing of."""
+        names something the knowledge base knows nothing of; a framing word ("planned", "there")
+        names nothing, known or not."""
         return [t[2:] for t, w in q.weights.items()
-                if t.startswith(WORD) and w > 0 and t not in self._weight]
+                if t.startswith(WORD) and w > 0 and t not in self._weight
+                and not self.tokenizer.is_stop_word(t[2:])]
 
     def score(self, q: Query, intent: str) -> float:
         """The score `rank` gives `intent` for the question (0 when it shares nothing)."""
