@@ -211,6 +211,27 @@ def test_a_framing_word_no_example_has_names_nothing_new_in_a_follow_up(engine):
     assert engine.converse("where can I buy a telescope", state, now=30.0)[0].kind == "fallback"
 
 
+@pytest.mark.parametrize("follow_up", ["for people over forty?", "retired engineers too?"])
+def test_a_group_asked_about_with_for_or_too_is_asked_about_the_topic_in_context(
+        engine, follow_up):
+    """Starting with "for" or ending with "too", a short message asks whether the topic in
+    context holds for that group as well; "too" elsewhere ("is the commute too long") does not
+    point back."""
+    _, state = engine.converse("what job services does the zone offer", Conversation(), now=0.0)
+    follow = engine.converse(follow_up, state, now=30.0)[0]
+    assert (follow.kind, follow.intent) == ("answer", "talent.jobs")
+    switch = engine.converse("is the commute too long", state, now=30.0)[0]
+    assert switch.intent == "city.transport"
+
+
+def test_a_group_asked_about_with_dui_yu_stays_on_the_topic_in_context(engine):
+    """"对于个体户呢" after business finance asks whether it holds for sole traders, not about
+    setting up a business."""
+    _, state = engine.converse("企业融资有什么支持", Conversation(), now=0.0)
+    follow = engine.converse("对于个体户呢", state, now=30.0)[0]
+    assert (follow.kind, follow.intent) == ("answer", "business.finance")
+
+
 def test_a_follow_up_to_a_list_of_topics_is_read_with_the_first_of_them(engine):
     """Asked "which of these?", people often just ask on: with no topic in context before, the
     first (best) topic of the list is the one in context, so "外地人也可以吗" is about it; a

@@ -400,6 +400,17 @@ class ConversationSettings(_Model):
     references: list[Pattern] = Field(
         description="Words that point back at the topic in context (它, it, there): anywhere"
     )
+    leading_references: list[Pattern] = Field(
+        default_factory=list,
+        description="Words that point back at the topic in context when they start a message "
+        "(\"for international students?\": does it hold for them?)",
+    )
+    trailing_references: list[Pattern] = Field(
+        default_factory=list,
+        description="Words that point back at the topic in context when they end a message "
+        "(\"for sole traders too?\", \"租房的也可以吗\": does it hold for them as well?); "
+        "elsewhere they mean other things (\"too far\")",
+    )
     seeking: list[Pattern] = Field(
         default_factory=list,
         description="Asking what support exists for something (有没有…政策, is there any help "

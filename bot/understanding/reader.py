@@ -134,6 +134,8 @@ class Reader:
         self._index.add("closer", data.conversation.closers)
         self._index.add("filler", data.conversation.fillers)
         self._index.add("reference", data.conversation.references)
+        self._index.add("leading_reference", data.conversation.leading_references)
+        self._index.add("trailing_reference", data.conversation.trailing_references)
         self._index.add("seeking", data.conversation.seeking)
         self._index.add("addressing", data.conversation.addressing)
         self._index.add("question", data.conversation.questions)
@@ -269,7 +271,9 @@ class Reader:
             fragment=bool(requests) and not self._content_of(_without(text, spans)),
             elliptical=not named and bool(
                 any(r.follow_up for r in requests) or aspects or opener),
-            refers=any(not overlaps(s, closer) for s in found.get("reference", [])),
+            refers=any(not overlaps(s, closer) for s in found.get("reference", []))
+            or any(b in starts for b, _ in found.get("leading_reference", []))
+            or any(e == len(text) for _, e in found.get("trailing_reference", [])),
             seeking=bool(found.get("seeking")),
             to_bot=bool(found.get("addressing")),
             question=bool(found.get("question")),
