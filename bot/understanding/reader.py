@@ -22,8 +22,11 @@ if TYPE_CHECKING:
 ALARM_EPOCHS = 6
 GUESS_FLOOR = 0.5  # the learnt kind is worked out from this probability up (eval --sweep's lowest)
 _UNITS = re.compile(f"[{CJK}]|[a-z0-9]+")
-# the end of a sentence that is not a question; an English full stop only before a space
-_STATEMENT_END = re.compile(r"[。！!；;\n]|\.(?=\s)")
+# the end of a sentence that is not a question; an English full stop only before a space, and
+# not after a title or an abbreviation ("is Mr. Liu's building on the list")
+_STATEMENT_END = re.compile(r"[。！!；;\n]|(?<!\bmr)(?<!\bmrs)(?<!\bms)(?<!\bdr)(?<!\bst)"
+                            r"(?<!\bprof)(?<!\bvs)(?<!\betc)(?<!\be\.g)(?<!\bi\.e)\.(?=\s)",
+                            re.IGNORECASE)
 
 
 def story_part(raw: str) -> str:
