@@ -20,7 +20,7 @@ QUESTIONS = ("dev", "test", "asks_dev", "asks_test", "round3_dev", "round3_test"
              "round7_dev", "round7_test", "round9_dev", "round9_test", "round11_dev",
              "round11_test", "round13_dev", "round13_test", "round14_dev", "round14_test",
              "round15_dev", "round15_test", "stories15_dev", "stories15_test", "round16_dev",
-             "round16_test", "round19_dev", "round19_test",
+             "round16_test", "round19_dev", "round19_test", "round20_dev", "round20_test",
              "emergencies_dev", "emergencies_test")
 CONVERSATIONS = ("conversations_dev", "conversations_test", "conversations3_dev",
                  "conversations3_test", "conversations5_dev", "conversations5_test",
@@ -31,7 +31,8 @@ CONVERSATIONS = ("conversations_dev", "conversations_test", "conversations3_dev"
                  "conversations15_dev", "conversations15_test", "conversations15focus_dev",
                  "conversations15focus_test", "conversations16_dev", "conversations16_test",
                  "conversations17_dev", "conversations17_test", "conversations18_dev",
-                 "conversations18_test", "conversations19_dev", "conversations19_test")
+                 "conversations18_test", "conversations19_dev", "conversations19_test",
+                 "conversations20_dev", "conversations20_test")
 
 # set: (min right %, max wrong-answer rate % of all replies, min declined % where due)
 FLOORS = {
@@ -95,6 +96,10 @@ FLOORS = {
     "conversations19_test": (86.0, 7.5, 85.0),
     "round19_dev": (95.0, 1.5, 96.0),
     "round19_test": (90.0, 4.5, 91.0),
+    "round20_dev": (88.0, 3.0, 96.0),
+    "round20_test": (84.0, 4.0, 92.0),
+    "conversations20_dev": (87.0, 6.5, 95.0),
+    "conversations20_test": (84.0, 9.5, 89.0),
     # emergencies: the share given the right number first is floored below
     "emergencies_dev": (90.0, 3.0, 0.0),
     "emergencies_test": (82.0, 3.0, 0.0),
