@@ -17,30 +17,24 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bot.cache import build_engine
-from bot.engine.core import _served
-from bot.matching.normalize import normalize
+from bot.engine.core import served_examples
 from bot.understanding.guess import EPOCHS, NONE, KindGuesser, frame_features
 from bot.understanding.patterns import compact
-from bot.understanding.reader import ALARM_EPOCHS, story_part
+from bot.understanding.reader import ALARM_EPOCHS, TrainingRow
 
 ROOT = Path(__file__).resolve().parent.parent
 THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
-Row = tuple[str, str, str]  # compact normalised text, kind (or none), topic or a row's own id
 
 
-def _asked(text: str) -> str:
-    story = story_part(text)
-    return compact(normalize(text[len(story):]) if story else normalize(text))
-
-
-def validate(rows: list[Row], decided: Callable[[str], bool], train: Callable[[list[Row]],
-             KindGuesser], folds: int) -> dict[float, tuple[int, int, int, int]]:
+def validate(rows: list[TrainingRow], decided: Callable[[str], bool],
+             train: Callable[[list[TrainingRow]], KindGuesser], folds: int,
+             ) -> dict[float, tuple[int, int, int, int]]:
     """Threshold → (positives caught, positives, negatives guessed positive, negatives) over
     the held-out folds, for the rows `decided` says the guess decides."""
     counts = {t: [0, 0, 0, 0] for t in THRESHOLDS}
     for k in range(folds):
         def held(text: str, k: int = k) -> bool:
-            return zlib.crc32(text.encode()) % folds == k
+            return zlib.crc32(compact(text).encode()) % folds == k
         model = train([r for r in rows if not held(r[0])])
         for text, kind, _ in rows:
             if not held(text) or not decided(text):
@@ -62,20 +56,15 @@ def main() -> None:
     engine = build_engine(ROOT)
     kb, reader = engine.kb, engine.reader
     guess = kb.understanding.guess
-    labelled = [(_asked(t), kind, topic) for t, kind, topic in kb.request_examples]
-    served = [(q, NONE, topic) for q, topic in ((_asked(t), topic) for t, topic in _served(kb))
-              if reader.serves(q)]
+    # exactly what Reader._train learns from
+    asks, alarms = reader.training_messages(kb.request_examples, served_examples(kb),
+                                            kb.emergency_examples)
     requests = validate(
-        labelled + served, reader.serves,
+        asks, reader.serves,
         lambda rows: KindGuesser([(frame_features(t), k, top) for t, k, top in rows],
                                  guess.min_topics, EPOCHS, orders=args.orders), args.folds)
-
-    others = [(compact(normalize(t)), NONE) for t, _, _ in kb.request_examples] + [
-        (compact(normalize(t)), NONE) for t, _ in _served(kb)]
-    alarms = [(compact(normalize(t)), kind) for t, kind, _ in kb.emergency_examples] + others
     emergencies = validate(
-        [(t, k, str(i)) for i, (t, k) in enumerate(alarms)],
-        lambda text: not reader.phrased_emergency(text),
+        alarms, lambda text: not reader.phrased_emergency(text),
         lambda rows: KindGuesser([(frame_features(t), k, i) for t, k, i in rows],
                                  guess.emergency_min_messages, ALARM_EPOCHS,
                                  balanced=args.balanced_alarm, orders=args.orders), args.folds)

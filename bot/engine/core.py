@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from ..understanding.reader import Memo
 
 RANKED = 5  # intents a reading keeps: a clarify offers 3, inline mode 5
-SERVED = 10000  # intents' examples the request guesser learns from, at most (see _served)
+SERVED = 10000  # intents' examples the request guesser learns from, at most (served_examples)
 ECHO_ZH, ECHO_EN = 3, 7  # a term taken up from the answer in context: characters, letters
 
 
@@ -40,7 +40,7 @@ class MenuItem:
     title: str
 
 
-def _served(kb: KnowledgeBase) -> list[tuple[str, str]]:
+def served_examples(kb: KnowledgeBase) -> list[tuple[str, str]]:
     """The intents' examples the request guesser learns "the answer serves this" from: all of
     them in the shipped knowledge base, an even share of SERVED per intent in a grown one, so
     that building stays bounded (it trains on every one of them) as admins add topics."""
@@ -66,7 +66,7 @@ class Engine:
         self.reader = Reader(
             kb.understanding, self._content,
             kb.request_examples,
-            _served(kb),
+            served_examples(kb),
             kb.emergency_examples,
             memo)
         self.compose = Composer(kb)

@@ -51,6 +51,9 @@ def _length(text: str) -> int:
 _CJK = re.compile(f"[{CJK}]")
 
 
+TrainingRow = tuple[str, str, str]  # a normalised message, its kind (or NONE) and topic
+
+
 class Learnt(NamedTuple):
     """What a knowledge base's labelled messages teach: trained once, kept while they last."""
 
@@ -154,10 +157,32 @@ class Reader:
         self._numbers = {name: e.numbers for name, e in data.emergencies.items()}
         self._alarm_threshold = data.guess.emergency_threshold
 
+    def training_messages(self, labelled: list[tuple[str, str, str]],
+                          served: list[tuple[str, str]], alarms: list[tuple[str, str, str]],
+                          normalized: Callable[[str], str] = normalize,
+                          ) -> tuple[list[TrainingRow], list[TrainingRow]]:
+        """What the request and the emergency guessers learn from, as (normalised text, kind
+        or NONE, topic): the request kinds from each labelled message's question without its
+        story and from the intents' examples no phrase declines; emergencies from whole
+        messages, against the look-alikes and every other message (none is one), each its
+        own "topic" (emergencies name none), since "…摔倒了。头在流血。" is no story told before
+        a question. `normalized`: `normalize`, or a memo of it."""
+
+        def asked(text: str) -> str:
+            story = story_part(text)
+            return normalize(text[len(story):]) if story else normalized(text)
+
+        requests = [*((asked(text), kind, topic) for text, kind, topic in labelled),
+                    *((question, NONE, topic) for question, topic in
+                      ((asked(text), topic) for text, topic in served) if self.serves(question))]
+        rows = [*((text, kind) for text, kind, _ in alarms),
+                *((text, NONE) for text, _, _ in labelled), *((text, NONE) for text, _ in served)]
+        return requests, [(normalized(text), kind, str(i)) for i, (text, kind) in enumerate(rows)]
+
     def _train(self, data: UnderstandingFile, labelled: list[tuple[str, str, str]],
                served: list[tuple[str, str]], alarms: list[tuple[str, str, str]]) -> Learnt:
-        """Both guessers, learnt from the same messages: each normalised and framed once (as
-        a question without its story, and whole)."""
+        """The three guessers, learnt from the same messages: each normalised and framed once
+        (as a question without its story, and whole)."""
         whole = {text: normalize(text) for text in
                  {*(text for text, _, _ in (*labelled, *alarms)), *(text for text, _ in served)}}
         framed: dict[str, frozenset[str]] = {}
@@ -167,28 +192,16 @@ class Reader:
                 framed[normalized] = frame_features(normalized)
             return framed[normalized]
 
-        def asked(text: str) -> str:
-            story = story_part(text)
-            return normalize(text[len(story):]) if story else whole[text]
-
-        requests = KindGuesser(
-            [*((frame(asked(text)), kind, topic) for text, kind, topic in labelled),
-             *((frame(question), NONE, topic) for question, topic in
-               ((asked(text), topic) for text, topic in served) if self.serves(question))],
-            data.guess.min_topics)
-        # Emergencies, against the labelled look-alikes and every other message (none is one):
-        # the whole message, since "…摔倒了。头在流血。" is no story told before a question.
-        # Emergencies name no topic, so each message counts as its own for the vocabulary.
+        asks, alarm_rows = self.training_messages(labelled, served, alarms, whole.__getitem__)
+        requests = KindGuesser([(frame(text), kind, topic) for text, kind, topic in asks],
+                               data.guess.min_topics)
         # Not balanced: weighting the few emergencies up to count as much as all the rest let
         # a word or two of them ("just", "behind") raise an alarm; counted as they are, the
         # probability is that of an emergency among messages, and a lower threshold catches
         # more (benchmarks/learnt_cv.py, 5-fold over the examples the phrases miss: 147 of 200
         # caught at 0.6 with 6 false alarms in 13,330, where balanced and one order at 0.95
         # caught 115 with 12).
-        rows = [*((text, kind) for text, kind, _ in alarms),
-                *((text, NONE) for text, _, _ in labelled), *((text, NONE) for text, _ in served)]
-        alarm = KindGuesser([(frame(whole[text]), kind, str(i))
-                             for i, (text, kind) in enumerate(rows)],
+        alarm = KindGuesser([(frame(text), kind, i) for text, kind, i in alarm_rows],
                             data.guess.emergency_min_messages, ALARM_EPOCHS, balanced=False)
         # Topics, from every message that names one: the request examples' topics hold
         # however the message is worded, what it asks of the topic aside.
