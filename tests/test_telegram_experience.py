@@ -217,3 +217,12 @@ def test_what_people_say_they_do_not_ask_and_whom_to_call_through_the_real_bot(f
                                             536).params["text"]
     veiled = say(fake, "can't stop thinking about ending things tonight", 537).params["text"]
     assert "120" in veiled.split("\n")[0]
+
+
+def test_an_emergency_no_phrase_names_gets_its_number_first_through_the_real_bot(fake, bot):
+    """A break-in told in words no emergency phrase has: the learnt detector gives 110 first;
+    a queue "to die for" gives no number at all."""
+    door = say(fake, "someone is trying the handle of my door at 3am and won't leave", 538)
+    assert "110" in door.params["text"].split("\n")[0]
+    queue = say(fake, "排队排得我想死 社保卡补办要好久", 539, language_code="zh-hans")
+    assert "120" not in queue.params["text"] and "110" not in queue.params["text"]

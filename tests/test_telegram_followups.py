@@ -233,3 +233,22 @@ def test_asking_to_speak_to_a_member_of_staff_gets_the_contact_answer_for_the_to
     reply = say(fake, "我想找个工作人员问清楚", 332, language_code="zh-hans")
     assert "12345" in reply.params["text"] and "无法为您转接人工" in reply.params["text"]
     assert "1:t:housing.talent_apartment" in callback_data(reply)
+
+
+@pytest.mark.parametrize(("follow_up", "user"), [("for people over forty?", 333),
+                                                 ("retired engineers too?", 334)])
+def test_a_group_asked_about_with_for_or_too_stays_on_the_topic_in_context(fake, bot,
+                                                                          follow_up, user):
+    """Starting with "for" or ending with "too", a short message asks whether the job services
+    just given hold for that group as well: their answer again, not the fallback."""
+    say(fake, "what job services does the zone offer", user)
+    text = say(fake, follow_up, user).params["text"]
+    assert "better job and start-up services" in text
+
+
+def test_asking_for_a_real_person_about_a_topic_gets_the_contact_answer_for_it(fake, bot):
+    """"养老服务的事 能找到真人问不" asks whom to ask about elderly care: the contact answer
+    with that topic's button, not the elderly-care answer again."""
+    reply = say(fake, "养老服务的事 能找到真人问不", 335, language_code="zh-hans")
+    assert "规划没有写明具体由哪个部门或窗口受理" in reply.params["text"]
+    assert "1:t:life.elderly" in callback_data(reply)
