@@ -90,10 +90,15 @@ def _is_want(value: object) -> TypeGuard[Want]:
     return value in WANTS
 
 
+# libyaml's parser when PyYAML has it: the labelled sets are thousands of items, and the pure
+# Python parser takes seconds to read them all (every `eval`, every floor test).
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _read_yaml(path: Path) -> object:
     path = Path(path)
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
     except FileNotFoundError:
         raise _problem(path, "no such file", "check the path") from None
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:

@@ -5,17 +5,21 @@ from __future__ import annotations
 import os
 import shutil
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from bot import evaluation
 from bot.cache import load_engine
 from bot.engine import Engine
+from bot.evaluation import Outcome
 from bot.validation import load_valid_knowledge_base
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
+EVAL = DATA / "eval"
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -38,6 +42,20 @@ def engine(engine_cache: Path) -> Engine:
     """The shipped knowledge base's engine, built once and left in the session's cache, so
     the bot processes the tests start read it instead of each building their own."""
     return load_engine(ROOT, engine_cache)
+
+
+@pytest.fixture(scope="session")
+def eval_runs(engine: Engine) -> Callable[[str], list[Outcome]]:
+    """The fresh engine's outcome on every item of a labelled set of tests/data/eval, by set
+    name, each set run once a session: the floors read them, and the cache is held to them."""
+    runs: dict[str, list[Outcome]] = {}
+
+    def outcomes(name: str) -> list[Outcome]:
+        if name not in runs:
+            runs[name] = evaluation.run_set(engine, EVAL / f"{name}.yaml")
+        return runs[name]
+
+    return outcomes
 
 
 @pytest.fixture(scope="module")

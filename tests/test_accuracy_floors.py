@@ -8,13 +8,15 @@ before it reaches users.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+
 import pytest
-from conftest import DATA
+from conftest import EVAL
 
 from bot import evaluation
 from bot.matching.normalize import normalize
 
-EVAL = DATA / "eval"
 QUESTIONS = ("dev", "test", "asks_dev", "asks_test", "round3_dev", "round3_test", "round4_dev",
              "round4_test", "round5_dev", "round5_test", "round6_dev", "round6_test",
              "round7_dev", "round7_test", "round9_dev", "round9_test", "round11_dev",
@@ -113,18 +115,15 @@ CORE = ("talent", "housing", "education", "business")
 CORE_FLOOR = {"dev": 85.0, "test": 75.0}  # per core area, answered right (~25 questions each)
 
 
-_REPORTS: dict[str, dict] = {}
-
-
-def report(name: str, engine) -> dict:
-    if name not in _REPORTS:
-        _REPORTS[name] = evaluation.report(evaluation.run_set(engine, EVAL / f"{name}.yaml"))
-    return _REPORTS[name]
+@pytest.fixture(scope="session")
+def report(eval_runs) -> Callable[[str], dict]:
+    """A labelled set's figures, computed once a session."""
+    return functools.cache(lambda name: evaluation.report(eval_runs(name)))
 
 
 @pytest.fixture(params=sorted(FLOORS))
-def figures(request, engine):
-    return request.param, report(request.param, engine)
+def figures(request, report):
+    return request.param, report(request.param)
 
 
 def test_labelled_sets_are_large_and_cover_every_topic(kb):
@@ -154,20 +153,20 @@ def test_replies_stay_above_the_floors(figures):
 
 
 @pytest.mark.parametrize("name", sorted(EMERGENCY_FLOORS))
-def test_emergencies_get_their_number_first(name, engine):
-    assert report(name, engine)["overall"]["emergency"] >= EMERGENCY_FLOORS[name]
+def test_emergencies_get_their_number_first(name, report):
+    assert report(name)["overall"]["emergency"] >= EMERGENCY_FLOORS[name]
 
 
 @pytest.mark.parametrize("name", ["asks_dev", "asks_test"])
-def test_every_category_stays_above_its_floor(name, engine):
-    categories = report(name, engine)["by_category"]
+def test_every_category_stays_above_its_floor(name, report):
+    categories = report(name)["by_category"]
     for category, floor in CATEGORY_FLOORS.items():
         assert categories[category]["right"] >= floor, (category, name)
 
 
 @pytest.mark.parametrize("name", ["dev", "test"])
-def test_core_areas_do_not_lose_accuracy_as_topics_are_added(name, engine):
-    rep = report(name, engine)
+def test_core_areas_do_not_lose_accuracy_as_topics_are_added(name, report):
+    rep = report(name)
     for area in CORE:
         assert rep["by_area"][area]["accuracy"] >= CORE_FLOOR[name], (area, rep["by_area"][area])
 

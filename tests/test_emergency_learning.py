@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.cache import build_engine
 from bot.engine import Engine
-from bot.validation import load_valid_knowledge_base
 
 UNLISTED = [  # no emergency phrase finds these
     ("我外婆吃饭的时候突然咽不下去 脸憋得发紫", "120"),
@@ -18,11 +18,13 @@ UNLISTED = [  # no emergency phrase finds these
 ]
 
 
-def phrase_only(kb_root: Path) -> Engine:
-    """The engine as it would be without the labelled emergencies."""
+def phrase_only(kb_root: Path, cache: Path) -> Engine:
+    """The engine as it would be without the labelled emergencies. Built with a cache, its
+    guessers stay in this process's memory too (see bot/cache.py's LearntMemo), and
+    tests/test_engine_cache.py learns from the same messages."""
     (kb_root / "content" / "emergency_examples.yaml").write_text("examples: []\n",
                                                                   encoding="utf-8")
-    return Engine(load_valid_knowledge_base(kb_root))
+    return build_engine(kb_root, cache)
 
 
 @pytest.mark.parametrize(("q", "number"), UNLISTED)
@@ -32,8 +34,8 @@ def test_a_description_no_phrase_lists_gets_the_number_first(engine, q, number):
     assert number in reply.text.splitlines()[0]
 
 
-def test_the_labelled_messages_are_what_teaches_it(kb_copy: Path):
-    without = phrase_only(kb_copy)
+def test_the_labelled_messages_are_what_teaches_it(kb_copy: Path, tmp_path: Path):
+    without = phrase_only(kb_copy, tmp_path / "cache")
     for q, _ in UNLISTED:
         assert without.reply(q).request != "emergency", q
 

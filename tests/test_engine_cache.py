@@ -10,36 +10,32 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import EVAL, ROOT
 from test_cli import policybot
 
 from bot import cache, evaluation
 from bot.cache import load_engine, rebuild
 from bot.engine import Engine
 
-EVAL = ROOT / "tests" / "data" / "eval"
 GREETING = "您好！我是成都高新区政策问答机器人"
 EDITED = "欢迎！这里是成都高新区政策问答机器人"
-
-
-def _conversations(engine: Engine) -> dict[str, list]:
-    """Every reply to every conversation of tests/data/eval, turn by turn."""
-    out = {}
-    for path in sorted(EVAL.glob("*.yaml")):
-        _, dialogues = evaluation.load_set(path)
-        if dialogues:
-            outcomes = evaluation.run_conversations(engine, dialogues)
-            out[path.name] = [(o.item.q, o.reply) for o in outcomes]
-    return out
 
 
 def _no_build(root: Path, directory: Path | None = None) -> Engine:
     raise AssertionError("built the engine instead of reading it from the cache")
 
 
-def _questions() -> list[str]:
-    return [item.q for path in sorted(EVAL.glob("*.yaml"))
-            for item in evaluation.load_set(path)[0]]
+def _sets() -> tuple[list[str], dict[str, list]]:
+    """The labelled sets of tests/data/eval: the names of the question sets, and each
+    conversation set's conversations by name."""
+    questions, conversations = [], {}
+    for path in sorted(EVAL.glob("*.yaml")):
+        _, dialogues = evaluation.load_set(path)
+        if dialogues:
+            conversations[path.stem] = dialogues
+        else:
+            questions.append(path.stem)
+    return questions, conversations
 
 
 @pytest.fixture(scope="module")
@@ -59,20 +55,26 @@ def folder(cached: Path, tmp_path: Path) -> Path:
     return Path(shutil.copytree(cached, tmp_path / "cache"))
 
 
-def test_a_start_from_the_cache_answers_as_a_fresh_engine_does(engine, folder):
+def test_a_start_from_the_cache_answers_as_a_fresh_engine_does(eval_runs, folder):
     """Every labelled question of tests/data/eval, in a process of its own."""
-    questions = _questions()
-    run = policybot("ask", "--json", "-", stdin="\n".join(questions) + "\n",
+    fresh = [o for name in _sets()[0] for o in eval_runs(name)]
+    run = policybot("ask", "--json", "-", stdin="".join(f"{o.item.q}\n" for o in fresh),
                     env={"POLICYBOT_CACHE": str(folder)})
     assert run.returncode == 0, run.stderr
-    want = [engine.reply(q).to_json(q) for q in questions]
+    want = [o.reply.to_json(o.item.q) for o in fresh]
     assert [json.loads(line) for line in run.stdout.splitlines()] == want
     assert len(list(folder.glob("engine-*.pickle"))) == 1  # read, not built anew
 
 
-def test_a_cached_engine_holds_conversations_as_a_fresh_one_does(engine, folder, monkeypatch):
+def test_a_cached_engine_holds_conversations_as_a_fresh_one_does(eval_runs, folder,
+                                                                 monkeypatch):
+    """Every turn of every labelled conversation of tests/data/eval."""
     monkeypatch.setattr(cache, "build_engine", _no_build)
-    assert _conversations(load_engine(ROOT, folder)) == _conversations(engine)
+    cached = load_engine(ROOT, folder)
+    for name, dialogues in _sets()[1].items():
+        got = evaluation.run_conversations(cached, dialogues)
+        assert [(o.item.q, o.reply) for o in got] == [(o.item.q, o.reply)
+                                                      for o in eval_runs(name)], name
 
 
 @pytest.mark.parametrize("damage", ["truncated", "garbage", "not an engine"])
@@ -155,9 +157,7 @@ def test_an_edited_answer_keeps_the_learnt_guessers_an_edited_example_retrains_t
     assert engine.reply(UNLISTED_EMERGENCY).request == "emergency"
 
 
-def test_a_broken_learnt_file_is_learnt_again_with_the_right_answers(tmp_path, engine):
-    folder = tmp_path / "cache"
-    load_engine(ROOT, folder)
+def test_a_broken_learnt_file_is_learnt_again_with_the_right_answers(folder, engine):
     (learnt,) = _learnt(folder)
     learnt.write_bytes(learnt.read_bytes()[:1000])
     for path in folder.glob("engine-*.pickle"):
