@@ -40,11 +40,12 @@ def _sets() -> tuple[list[str], dict[str, list]]:
 
 @pytest.fixture(scope="module")
 def cached(tmp_path_factory: pytest.TempPathFactory, engine: Engine, engine_cache: Path) -> Path:
-    """A cache folder holding the shipped knowledge base's engine (the session's, which the
-    `engine` fixture built and stored)."""
+    """A cache folder holding the shipped knowledge base's engine and guessers (the
+    session's, which the `engine` fixture built and stored; other tests add the guessers of
+    their edited copies there)."""
     folder = tmp_path_factory.mktemp("cache")
     for path in [engine_cache / f"engine-{cache.fingerprint(ROOT)}.pickle",
-                 *engine_cache.glob("learnt-*.pickle")]:
+                 *engine_cache.glob(f"learnt-*-{engine.reader.training_key}.pickle")]:
         shutil.copy(path, folder)
     return folder
 

@@ -268,15 +268,24 @@ def test_a_tiny_question_naming_nothing_is_asked_about_the_topic_in_context(engi
     assert engine.converse("how large is the zone", state, now=30.0)[0].intent == "zone.area"
 
 
-@pytest.mark.parametrize("ack", ["got it", "ok got it", "好 了解"])
+@pytest.mark.parametrize("ack", ["got it", "ok got it", "好 了解", "好嘛 晓得了", "收到"])
 def test_an_acknowledgement_after_an_answer_does_not_repeat_it(engine, ack):
-    """"got it" says "it", but asks nothing more: the short "anything else?" comes back, not
-    the 400 characters just read, and the topic stays in context for the next question."""
+    """"got it" says "it", but asks nothing more: it acknowledges the answer, as thanks do,
+    and gets the short "anything else?", not the 400 characters just read; the topic stays
+    in context for the next question, as after any small talk."""
     first, state = engine.converse("人才公寓怎么申请", Conversation(), now=0.0)
-    reply, after = engine.converse(ack, state, now=30.0)
-    assert (reply.kind, reply.intent, reply.request) == ("clarify", None, "ack")
+    reply, after = engine.converse(ack, state, now=1500.0)
+    assert (reply.kind, reply.intent, reply.small_talk) == ("answer", "meta.thanks", True)
     assert reply.text != first.text and len(reply.text) < 120
-    assert after.topic(60.0, engine.context_seconds) == "housing.talent_apartment"
+    assert reply.text == engine.reply(ack).text  # the words of the ask back it gets alone
+    # kept alive: 25 minutes after the acknowledgement, 50 after the answer
+    assert after.topic(3000.0, engine.context_seconds) == "housing.talent_apartment"
+
+
+def test_an_acknowledgement_with_nothing_before_it_is_asked_back(engine):
+    """"ok" as a first message acknowledges nothing: "anything else?", not a "you're
+    welcome" nor a goodbye."""
+    assert (engine.reply("ok").kind, engine.reply("好嘛").kind) == ("clarify", "clarify")
 
 
 @pytest.mark.parametrize(("first", "follow_up"), [

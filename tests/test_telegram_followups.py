@@ -252,3 +252,14 @@ def test_asking_for_a_real_person_about_a_topic_gets_the_contact_answer_for_it(f
     reply = say(fake, "养老服务的事 能找到真人问不", 335, language_code="zh-hans")
     assert "规划没有写明具体由哪个部门或窗口受理" in reply.params["text"]
     assert "1:t:life.elderly" in callback_data(reply)
+
+
+def test_an_acknowledgement_is_small_talk_that_keeps_the_topic(fake, bot):
+    """"好嘛 晓得了" after an answer acknowledges it: "anything else?" with no buttons, as
+    after thanks, and the next question is still read with the topic."""
+    say(fake, "人才公寓怎么申请", 336, language_code="zh-hans")
+    ack = say(fake, "好嘛 晓得了", 336, language_code="zh-hans")
+    assert ack.params["text"].startswith("好的。还有什么想问的吗")
+    assert "reply_markup" not in ack.params
+    follow = say(fake, "外地人可以申请不", 336, language_code="zh-hans").params["text"]
+    assert "人才公寓" in follow

@@ -107,6 +107,11 @@ class Composer:
         text = ask.get(lang) if ask else self.message("did_you_mean", lang)
         return Reply(kind="clarify", lang=lang, text=text, score=score, request=request)
 
+    def small_talk(self, intent: str, said: Reply) -> Reply:
+        """The small talk `intent` is, in the words already `said` for it."""
+        return replace(said, kind="answer", intent=intent, small_talk=True,
+                       title=self.kb.title(intent, said.lang))
+
     def emergency(self, numbers: tuple[str, ...], lang: Lang) -> Reply:
         """The emergency numbers first, before anything else."""
         known = self.kb.emergency_numbers

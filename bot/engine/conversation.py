@@ -81,7 +81,10 @@ def in_context(base: Reply, reading: Reading, topic: str, affinity: float, compo
         return base  # an emergency, another place, or nothing to read: context changes nothing
     if base.kind == "clarify" and base.request is not None and not base.options and not any(
             r.follow_up for r in u.requests):
-        return base  # "got it", "ok good to know": what it says of "it" asks nothing more
+        # "got it", "ok good to know": what it says of "it" asks nothing more; after an
+        # answer it acknowledges it, small talk that keeps the topic in context
+        chat = compose.kb.understanding.requests[base.request].small_talk
+        return compose.small_talk(chat, base) if chat else base
     short = u.length <= settings.short
     read = u.decline is not None and u.decline.kind == base.request  # not a learnt guess
     # "need to have 社保 first?" after talent apartments: a short question with no opener

@@ -253,6 +253,11 @@ def requests_have_their_texts(kb: KnowledgeBase) -> Iterator[Problem]:
         if kind.otherwise is not None and kind.otherwise not in kb.answers:
             yield Problem("content/understanding.yaml", None, f"request {name}: otherwise "
                           f"{kind.otherwise!r} is not a known intent", "use an intent id")
+        if kind.small_talk is not None and not (kind.small_talk in kb.answers
+                                                and kb.answers[kind.small_talk].small_talk):
+            yield Problem("content/understanding.yaml", None, f"request {name}: small_talk "
+                          f"{kind.small_talk!r} is not a small-talk intent",
+                          "use the id of an answer with small_talk: true")
         for i, other in enumerate(kind.takes_over):
             if other not in kb.understanding.requests or other == name:
                 yield located(kb, "phrase", f"requests.{name}.takes_over:{i}", f"request "

@@ -305,6 +305,11 @@ class RequestKind(_Model):
     ask: LangText | None = Field(
         default=None, description="answer: the question back when no topic is named"
     )
+    small_talk: IntentId | None = Field(
+        default=None, description="answer, for a message making only this request: with a "
+        "topic in context it is this small talk (\"ok\" after an answer acknowledges it, "
+        "as thanks do), answered in the words of `ask`"
+    )
     focus: LangText | None = Field(
         default=None, description="answer: a follow-up's opening when the topic's answer does "
         "not cover this ask: {title} {passage} {hotline}"

@@ -147,7 +147,8 @@ class Reader:
         self._index.add("question", data.conversation.questions)
         self._content_of = content_of
         labelled, served, alarms = list(labelled), list(served), list(alarms)
-        key = training_key(data, labelled, served, alarms)
+        # kept: which memo entry (which cached file) holds this engine's guessers
+        self.training_key = key = training_key(data, labelled, served, alarms)
         learnt = memo.get(key) if memo is not None else None
         if learnt is None:
             learnt = self._train(data, labelled, served, alarms)
