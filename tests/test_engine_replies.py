@@ -527,3 +527,16 @@ def test_a_close_call_that_leaves_out_the_topic_in_context_is_settled_as_alone(e
     follow = engine.converse("i want to open a small shop here as a foreigner, any restrictions?",
                              state, now=30.0)[0]
     assert (follow.kind, follow.intent) == ("answer", "business.foreign_investment")
+
+
+@pytest.mark.parametrize(("follow_up", "kind"), [
+    ("and the japan one?", "answer"), ("那新加坡的呢", "answer"),
+    ("and japan's tax policies?", "fallback")])
+def test_a_place_the_topic_in_context_is_about_named_alone_asks_about_that_part(
+        engine, follow_up, kind):
+    """After the China-Korea park, "the japan one" is the China-Japan park of the same
+    answer; Japan's own policies are another place's."""
+    _, state = engine.converse("中韩创新创业园是什么", Conversation(), now=0.0)
+    reply = engine.converse(follow_up, state, now=30.0)[0]
+    assert (reply.kind, reply.intent if kind == "answer" else None) == (
+        kind, "open.parks" if kind == "answer" else None)

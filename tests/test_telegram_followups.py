@@ -263,3 +263,11 @@ def test_an_acknowledgement_is_small_talk_that_keeps_the_topic(fake, bot):
     assert "reply_markup" not in ack.params
     follow = say(fake, "外地人可以申请不", 336, language_code="zh-hans").params["text"]
     assert "人才公寓" in follow
+
+
+def test_a_place_the_topic_is_about_named_alone_gets_that_topic(fake, bot):
+    """"and the japan one?" after the China-Korea park asks about the parks' answer, which
+    names the China-Japan park; it is not declined as a question about Japan."""
+    say(fake, "what is the china-korea innovation park", 337)
+    text = say(fake, "and the japan one?", 337).params["text"]
+    assert "China-Japan" in text and "outside what I know" not in text

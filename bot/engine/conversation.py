@@ -62,10 +62,12 @@ class Conversation:
 
 
 def in_context(base: Reply, reading: Reading, topic: str, affinity: float, compose: Composer,
-               settings: ConversationSettings, strange: bool = False) -> Reply:
+               settings: ConversationSettings, strange: bool = False,
+               topic_place: bool = False) -> Reply:
     """The reply to a message with `topic` in context, given what it gets on its own (`base`)
     and the score the topic in context gets for it (`affinity`); `strange`: it names an
-    English word no example has ("telescope").
+    English word no example has ("telescope"); `topic_place`: the other place it names is one
+    the topic in context is itself about (Japan for the international cooperation parks).
 
     A clear new question, a switch ("那保租房呢") and small talk stand on their own; a switch
     that matches one topic far better than the others but not well enough to answer alone gets
@@ -77,6 +79,13 @@ def in_context(base: Reply, reading: Reading, topic: str, affinity: float, compo
     topic in context: its reply opens with the part that addresses the ask.
     """
     u = reading.understood
+    short = u.length <= settings.short
+    if (topic_place and short and not u.emergency and base.kind == "fallback"
+            and base.request is None):
+        # "and the japan one?" after the China-Korea park: not Japan's own policies, the
+        # topic in context's part about it
+        return compose.answer(topic, base.score, base.lang, u.aspects, brief=True,
+                              request=u.follow_up.kind if u.follow_up else None)
     if u.emergency or (base.kind == "fallback" and base.request is None and not base.unanswered):
         return base  # an emergency, another place, or nothing to read: context changes nothing
     if base.kind == "clarify" and base.request is not None and not base.options and not any(
@@ -85,7 +94,6 @@ def in_context(base: Reply, reading: Reading, topic: str, affinity: float, compo
         # answer it acknowledges it, small talk that keeps the topic in context
         chat = compose.kb.understanding.requests[base.request].small_talk
         return compose.small_talk(chat, base) if chat else base
-    short = u.length <= settings.short
     read = u.decline is not None and u.decline.kind == base.request  # not a learnt guess
     # "need to have 社保 first?" after talent apartments: a short question with no opener
     # that the topic in context explains a little, and another topic only so-so, stays

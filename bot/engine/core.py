@@ -159,9 +159,11 @@ class Engine:
             if self._echoes(reading.normalized, topic):
                 affinity = max(affinity, self.kb.understanding.conversation.affinity)
             strange = bool(reading.query and self.matcher.unknown_words(reading.query))
+            topic_place = u.place is not None and self._only_place(reading, u.place, topic)
             reply = self.displays.localize(
                 in_context(reply, reading, topic, affinity, self.compose,
-                           self.kb.understanding.conversation, strange), reply.display)
+                           self.kb.understanding.conversation, strange, topic_place),
+                reply.display)
         after = conversation.after(reply, now)
         listed = reply.options[0].intent if reply.kind == "clarify" and reply.options else None
         if topic is None and listed is not None and not is_meta(listed):
@@ -265,6 +267,14 @@ class Engine:
         zh, words = self.matcher.tokenizer.segments(normalized, strict=True)
         return any(len(w) >= ECHO_ZH and w in said for w in zh) or any(
             len(w) >= ECHO_EN and re.search(rf"\b{re.escape(w)}", said) for w in words)
+
+    def _only_place(self, reading: Reading, place: str, topic: str) -> bool:
+        """Whether a message names nothing but a place the topic lists, and "one" ("and the
+        japan one?", "那新加坡的呢"): it asks about that part of the topic."""
+        if not any(p in compact(normalize(place)) for p in self._places.get(topic, ())):
+            return False
+        rest = reading.normalized.replace(self.matcher.normalize(place), " ")
+        return set(self.matcher.content_words(rest).split()) <= {"one", "ones"}
 
     def _covers_place(self, reading: Reading, place: str) -> bool:
         """Whether the best topic is itself about a place the message names (北京中关村 in the
