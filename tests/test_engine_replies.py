@@ -384,7 +384,9 @@ def test_contact_details_of_someone_named_after_a_topic_are_declined_for_that_to
     "who handles this? an email address would be great", "这个该找哪里", "那去哪个窗口咨询",
     "where do I send a complaint about this", "有电话可以打过去问吗", "这个归哪个局管 我去问问",
     "我想找个工作人员问清楚", "能给个咨询的渠道吗", "去哪个大厅办", "who can I phone about this",
-    "where can I get someone to explain it to me"])
+    "where can I get someone to explain it to me", "具体问谁嘛", "有没有负责这块的科室",
+    "电话打不通 还有别的办法问吗", "who's responsible for this in the government",
+    "can you connect me to the housing bureau"])
 def test_whom_to_contact_asked_after_a_topic_gets_the_contact_answer_for_that_topic(
         engine, message):
     """Alone, such a message gets the contact answer (the hotline); after a topic, the same
@@ -399,6 +401,22 @@ def test_whom_to_contact_asked_after_a_topic_gets_the_contact_answer_for_that_to
     topic_links = engine.answer("housing.talent_apartment", follow.lang).links
     assert follow.links[:len(topic_links)] == topic_links
     assert after.topics[0] == "housing.talent_apartment"
+
+
+@pytest.mark.parametrize("message", [
+    "有没有办事大厅的地址", "政务服务中心在哪", "where's the service centre", "官网是哪个",
+    "any website where i can read the details", "你们有公众号没得",
+    "is there a wechat account for this", "got a phone number for that office?"])
+def test_an_offices_whereabouts_website_or_account_asked_after_a_topic_gets_the_contact_answer(
+        engine, message):
+    """No address, site or account of an office is in the plan: the contact answer (the
+    hotline and the official sites), opened by why, with the topic's links and button."""
+    _, state = engine.converse("人才公寓怎么申请", Conversation(), now=0.0)
+    follow = engine.converse(message, state, now=30.0)[0]
+    assert (follow.kind, follow.intent, follow.request) == ("answer", "meta.contact",
+                                                            "office_contact")
+    assert "12345" in follow.text
+    assert [o.intent for o in follow.options] == ["housing.talent_apartment"]
 
 
 @pytest.mark.parametrize(("follow_up", "alone"), [

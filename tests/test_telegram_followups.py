@@ -271,3 +271,12 @@ def test_a_place_the_topic_is_about_named_alone_gets_that_topic(fake, bot):
     say(fake, "what is the china-korea innovation park", 337)
     text = say(fake, "and the japan one?", 337).params["text"]
     assert "China-Japan" in text and "outside what I know" not in text
+
+
+def test_asking_for_the_official_website_gets_the_contact_answer_for_the_topic(fake, bot):
+    """"官网是哪个" after talent apartments: no site is invented; the contact answer with the
+    hotline, the topic's own links and its button to go back."""
+    say(fake, "人才公寓怎么申请", 338, language_code="zh-hans")
+    reply = say(fake, "官网是哪个", 338, language_code="zh-hans")
+    assert "12345" in reply.params["text"]
+    assert "1:t:housing.talent_apartment" in callback_data(reply)
