@@ -372,9 +372,10 @@ def test_contact_details_of_someone_named_after_a_topic_are_declined_for_that_to
     """Naming whose details they are ("that incubator's manager"), the message asks for what
     the plan never gives: the decline for the topic in context, with the hotline."""
     _, state = engine.converse("孵化器有什么扶持", Conversation(), now=0.0)
-    follow = engine.converse("那个孵化器负责人的手机号码给我一下", state, now=30.0)[0]
-    assert (follow.kind, follow.intent) == ("fallback", "business.incubation")
-    assert "12345" in follow.text
+    for message in ["那个孵化器负责人的手机号码给我一下", "那家公司的负责人是谁 电话给我"]:
+        follow = engine.converse(message, state, now=30.0)[0]
+        assert (follow.kind, follow.intent) == ("fallback", "business.incubation"), message
+        assert "12345" in follow.text
 
 
 @pytest.mark.parametrize("message", [
@@ -386,7 +387,10 @@ def test_contact_details_of_someone_named_after_a_topic_are_declined_for_that_to
     "我想找个工作人员问清楚", "能给个咨询的渠道吗", "去哪个大厅办", "who can I phone about this",
     "where can I get someone to explain it to me", "具体问谁嘛", "有没有负责这块的科室",
     "电话打不通 还有别的办法问吗", "who's responsible for this in the government",
-    "can you connect me to the housing bureau"])
+    "can you connect me to the housing bureau", "去哪个窗口排队", "谁负责对接这块",
+    "哪个部门管这个 电话多少", "which government department deals with this",
+    "how do I reach the person in charge", "is there an office we can get in touch with",
+    "who at the housing bureau can help with this", "what number should I call"])
 def test_whom_to_contact_asked_after_a_topic_gets_the_contact_answer_for_that_topic(
         engine, message):
     """Alone, such a message gets the contact answer (the hotline); after a topic, the same
@@ -406,7 +410,9 @@ def test_whom_to_contact_asked_after_a_topic_gets_the_contact_answer_for_that_to
 @pytest.mark.parametrize("message", [
     "有没有办事大厅的地址", "政务服务中心在哪", "where's the service centre", "官网是哪个",
     "any website where i can read the details", "你们有公众号没得",
-    "is there a wechat account for this", "got a phone number for that office?"])
+    "is there a wechat account for this", "got a phone number for that office?", "有没有举报平台",
+    "人社局在哪个位置", "民政的电话给一个", "tell me where the housing bureau is",
+    "is there a government phone number?"])
 def test_an_offices_whereabouts_website_or_account_asked_after_a_topic_gets_the_contact_answer(
         engine, message):
     """No address, site or account of an office is in the plan: the contact answer (the
