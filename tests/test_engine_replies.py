@@ -408,7 +408,7 @@ def test_whom_to_contact_asked_after_a_topic_gets_the_contact_answer_for_that_to
 
 
 @pytest.mark.parametrize("message", [
-    "有没有办事大厅的地址", "政务服务中心在哪", "where's the service centre", "官网是哪个",
+    "有没有办事大厅的地址", "官网是哪个",
     "any website where i can read the details", "你们有公众号没得",
     "is there a wechat account for this", "got a phone number for that office?", "有没有举报平台",
     "人社局在哪个位置", "民政的电话给一个", "tell me where the housing bureau is",
