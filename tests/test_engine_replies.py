@@ -564,3 +564,13 @@ def test_a_place_the_topic_in_context_is_about_named_alone_asks_about_that_part(
     reply = engine.converse(follow_up, state, now=30.0)[0]
     assert (reply.kind, reply.intent if kind == "answer" else None) == (
         kind, "open.parks" if kind == "answer" else None)
+
+
+@pytest.mark.parametrize("follow_up", ["我们这种情况肯定可以读吧", "他这个情况肯定能上吧"])
+def test_asking_for_a_certainty_about_ones_own_case_is_declined_for_the_topic(engine, follow_up):
+    """"surely we can get in?" after school places: no answer can promise it; the decline for
+    school places, not their answer again."""
+    _, state = engine.converse("孩子上小学学位够不够", Conversation(), now=0.0)
+    reply = engine.converse(follow_up, state, now=30.0)[0]
+    assert (reply.kind, reply.intent, reply.request) == ("fallback", "education.enrollment",
+                                                         "prediction")
