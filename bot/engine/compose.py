@@ -71,13 +71,12 @@ class Composer:
         """What the bot cannot do or tell, why, and where to go for that topic. A request
         `read` in the message's own words (not a learnt guess, too unsure to answer anything)
         with an answer of its own for a topic (`for_topic`: whom to ask; `alone_for_topic`
-        when the message says nothing else, `alone`) gets that answer; so does a learnt guess
-        of a kind `guessed_too`."""
+        when the message says nothing else, `alone`) gets that answer."""
         spec = self.kb.understanding.requests[request]
         why = spec.reason.get(lang) if spec.reason else ""
         for_topic = spec.for_topic or (alone and spec.alone_for_topic)
-        if ((read or spec.guessed_too) and intent is not None and spec.otherwise and for_topic
-                and not is_meta(intent)):
+        if read and intent is not None and spec.otherwise and for_topic and not is_meta(
+                intent):
             return self._instead(spec.otherwise, request, intent, why, score, lang)
         if intent is None:
             return Reply(kind="fallback", lang=lang, request=request, score=score,

@@ -79,8 +79,6 @@ def decide(reading: Reading, lang: Lang, settings: MatchingFile, compose: Compos
             or learnt.probability >= settings.guess_strong_threshold):
         kind = learnt.kind  # a learnt guess is not sure enough to answer `otherwise` instead
         requests = compose.kb.understanding.requests
-        if requests[kind].guessed_too:  # ...unless that answer says all a decline would
-            otherwise = requests[kind].otherwise
         if top.score >= settings.clarify_threshold and (
                 top.intent == requests[kind].otherwise
                 or (top.score >= settings.answer_threshold

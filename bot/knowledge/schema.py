@@ -297,11 +297,6 @@ class RequestKind(_Model):
         default=False, description="With a topic named or in context, the `otherwise` answer "
         "too, opened by the reason, with that topic's links and button (\"找哪个部门问\")"
     )
-    guessed_too: bool = Field(
-        default=False, description="A learnt guess of this kind gets the `otherwise` answer "
-        "as one its phrases read does: whom to ask, however it is worded, is answered by the "
-        "contact answer, which says all the decline would and more"
-    )
     alone_for_topic: bool = Field(
         default=False, description="Said alone with a topic in context (\"电话多少\" after an "
         "answer), the `otherwise` answer as `for_topic` gives it; a message naming more "
