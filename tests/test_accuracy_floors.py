@@ -103,8 +103,8 @@ FLOORS = {
     "round20_test": (84.0, 4.0, 92.0),
     "conversations20_dev": (87.0, 6.5, 95.0),
     "conversations20_test": (84.0, 9.5, 89.0),
-    "conversations21_dev": (78.0, 10.0, 85.0),
-    "conversations21_test": (76.0, 15.0, 85.0),
+    "conversations21_dev": (88.0, 7.5, 92.0),
+    "conversations21_test": (78.0, 14.5, 85.0),
     # emergencies: the share given the right number first is floored below
     "emergencies_dev": (90.0, 3.0, 0.0),
     "emergencies_test": (82.0, 3.0, 0.0),
