@@ -277,9 +277,21 @@ def test_an_acknowledgement_after_an_answer_does_not_repeat_it(engine, ack):
     reply, after = engine.converse(ack, state, now=1500.0)
     assert (reply.kind, reply.intent, reply.small_talk) == ("answer", "meta.thanks", True)
     assert reply.text != first.text and len(reply.text) < 120
-    assert reply.text == engine.reply(ack).text  # the words of the ask back it gets alone
+    assert reply.text == engine.reply(ack, lang=reply.lang).text  # the ask back's words
     # kept alive: 25 minutes after the acknowledgement, 50 after the answer
     assert after.topic(3000.0, engine.context_seconds) == "housing.talent_apartment"
+
+
+@pytest.mark.parametrize(("first", "ack", "lang"), [
+    ("人才公寓怎么申请", "ok", "zh"), ("what is the golden panda program", "收到", "en")])
+def test_an_acknowledgement_is_answered_in_the_language_of_the_conversation(
+        engine, first, ack, lang):
+    """"ok" says nothing in English: typed in a Chinese conversation, the reply stays Chinese
+    (and the next question is still read whatever its language)."""
+    _, state = engine.converse(first, Conversation(), now=0.0)
+    reply = engine.converse(ack, state, now=30.0)[0]
+    assert (reply.intent, reply.lang) == ("meta.thanks", lang)
+    assert reply.text == engine.reply(ack, lang=lang).text
 
 
 def test_an_acknowledgement_with_nothing_before_it_is_asked_back(engine):

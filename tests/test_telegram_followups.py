@@ -280,3 +280,10 @@ def test_asking_for_the_official_website_gets_the_contact_answer_for_the_topic(f
     reply = say(fake, "官网是哪个", 338, language_code="zh-hans")
     assert "12345" in reply.params["text"]
     assert "1:t:housing.talent_apartment" in callback_data(reply)
+
+
+def test_ok_in_a_chinese_conversation_is_answered_in_chinese(fake, bot):
+    """An acknowledgement has no language of its own: "ok" after a Chinese answer gets the
+    Chinese "anything else?", not the English one."""
+    say(fake, "人才公寓怎么申请", 339, language_code="en")
+    assert say(fake, "ok", 339, language_code="en").params["text"].startswith("好的。")

@@ -138,7 +138,12 @@ class Engine:
                  ) -> tuple[Reply, Conversation]:
         """Answer the next message of a conversation and return the conversation after it."""
         reading = self.read(text)
-        wrote = reading.language in ("zh", "en")
+        # "ok" in a Chinese conversation is no switch to English: a message that is only small
+        # talk ("ok", "收到") has no language of its own, and the conversation's is kept
+        requests = self.kb.understanding.requests
+        chat = bool(reading.understood.requests) and all(
+            requests[r.kind].small_talk for r in reading.understood.requests)
+        wrote = reading.language in ("zh", "en") and not chat
         topic = conversation.topic(now, self.context_seconds)
         if topic is not None and topic not in self.kb.answers:
             topic = None
