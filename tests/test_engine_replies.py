@@ -282,15 +282,18 @@ def test_an_acknowledgement_after_an_answer_does_not_repeat_it(engine, ack):
     assert after.topic(3000.0, engine.context_seconds) == "housing.talent_apartment"
 
 
-@pytest.mark.parametrize(("first", "ack", "lang"), [
-    ("人才公寓怎么申请", "ok", "zh"), ("what is the golden panda program", "收到", "en")])
-def test_an_acknowledgement_is_answered_in_the_language_of_the_conversation(
-        engine, first, ack, lang):
-    """"ok" says nothing in English: typed in a Chinese conversation, the reply stays Chinese
-    (and the next question is still read whatever its language)."""
+@pytest.mark.parametrize(("first", "ack", "intent", "lang"), [
+    ("人才公寓怎么申请", "ok", "meta.thanks", "zh"),
+    ("what is the golden panda program", "收到", "meta.thanks", "en"),
+    ("人才公寓怎么申请", "thanks!", "meta.thanks", "zh"),
+    ("what is the golden panda program", "再见", "meta.goodbye", "en")])
+def test_small_talk_is_answered_in_the_language_of_the_conversation(
+        engine, first, ack, intent, lang):
+    """"ok" or "thanks!" typed in a Chinese conversation is no switch to English: the small
+    talk is answered in Chinese (the next question is still read whatever its language)."""
     _, state = engine.converse(first, Conversation(), now=0.0)
     reply = engine.converse(ack, state, now=30.0)[0]
-    assert (reply.intent, reply.lang) == ("meta.thanks", lang)
+    assert (reply.intent, reply.lang) == (intent, lang)
     assert reply.text == engine.reply(ack, lang=lang).text
 
 

@@ -149,6 +149,11 @@ class Engine:
             topic = None
         shown = lang or (None if wrote else conversation.lang)
         reply = self.respond(reading, shown, prefer, topic_in_context=topic is not None)
+        if reply.small_talk and shown is None and conversation.lang not in (None, reply.display):
+            # ...nor is "thanks!" after Chinese answers: small talk is answered in the language
+            # the conversation is read in
+            reply = self.respond(reading, conversation.lang, prefer,
+                                 topic_in_context=topic is not None)
         u = reading.understood
         offered = [o.intent for o in reply.options]
         if topic is not None and reply.kind == "clarify" and not u.elliptical and (
