@@ -367,6 +367,18 @@ def test_asking_for_a_thing_of_its_own_after_a_topic_is_a_new_question(engine):
     assert (follow.kind, follow.intent) == ("answer", "talent.international")
 
 
+def _contact_answer_after_talent_apartments(engine, message: str, request: str):
+    """The reply to `message` after the talent apartments' answer, and the conversation after
+    it, once it is held to be the contact answer for that topic: read as `request`, with the
+    hotline and the topic's button."""
+    _, state = engine.converse("人才公寓怎么申请", Conversation(), now=0.0)
+    follow, after = engine.converse(message, state, now=30.0)
+    assert (follow.kind, follow.intent, follow.request) == ("answer", "meta.contact", request)
+    assert "12345" in follow.text
+    assert [o.intent for o in follow.options] == ["housing.talent_apartment"]
+    return follow, after
+
+
 @pytest.mark.parametrize("message", ["给我个电话号码", "their email address?", "联系方式给一个",
                                      "电话多少"])
 def test_contact_details_asked_alone_after_a_topic_get_the_contact_answer_for_that_topic(
@@ -375,12 +387,7 @@ def test_contact_details_asked_alone_after_a_topic_get_the_contact_answer_for_th
     answer opened by why no number is given, with that topic's links and button."""
     assert (engine.reply(message).kind, engine.reply(message).intent) == ("answer",
                                                                           "meta.contact")
-    _, state = engine.converse("人才公寓怎么申请", Conversation(), now=0.0)
-    follow = engine.converse(message, state, now=30.0)[0]
-    assert (follow.kind, follow.intent, follow.request) == ("answer", "meta.contact",
-                                                            "contacts")
-    assert "12345" in follow.text
-    assert [o.intent for o in follow.options] == ["housing.talent_apartment"]
+    _contact_answer_after_talent_apartments(engine, message, "contacts")
 
 
 def test_contact_details_of_someone_named_after_a_topic_are_declined_for_that_topic(engine):
@@ -412,11 +419,7 @@ def test_whom_to_contact_asked_after_a_topic_gets_the_contact_answer_for_that_to
     answer opened by why no office or number is given, with that topic's links and button."""
     assert (engine.reply(message).kind, engine.reply(message).intent) == ("answer",
                                                                           "meta.contact")
-    _, state = engine.converse("人才公寓怎么申请", Conversation(), now=0.0)
-    follow, after = engine.converse(message, state, now=30.0)
-    assert (follow.kind, follow.intent, follow.request) == ("answer", "meta.contact", "whom")
-    assert "12345" in follow.text
-    assert [o.intent for o in follow.options] == ["housing.talent_apartment"]
+    follow, after = _contact_answer_after_talent_apartments(engine, message, "whom")
     topic_links = engine.answer("housing.talent_apartment", follow.lang).links
     assert follow.links[:len(topic_links)] == topic_links
     assert after.topics[0] == "housing.talent_apartment"
@@ -432,12 +435,7 @@ def test_an_offices_whereabouts_website_or_account_asked_after_a_topic_gets_the_
         engine, message):
     """No address, site or account of an office is in the plan: the contact answer (the
     hotline and the official sites), opened by why, with the topic's links and button."""
-    _, state = engine.converse("人才公寓怎么申请", Conversation(), now=0.0)
-    follow = engine.converse(message, state, now=30.0)[0]
-    assert (follow.kind, follow.intent, follow.request) == ("answer", "meta.contact",
-                                                            "office_contact")
-    assert "12345" in follow.text
-    assert [o.intent for o in follow.options] == ["housing.talent_apartment"]
+    _contact_answer_after_talent_apartments(engine, message, "office_contact")
 
 
 @pytest.mark.parametrize(("follow_up", "alone"), [

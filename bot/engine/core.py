@@ -138,20 +138,16 @@ class Engine:
                  ) -> tuple[Reply, Conversation]:
         """Answer the next message of a conversation and return the conversation after it."""
         reading = self.read(text)
-        # "ok" in a Chinese conversation is no switch to English: a message that is only small
-        # talk ("ok", "收到") has no language of its own, and the conversation's is kept
-        requests = self.kb.understanding.requests
-        chat = bool(reading.understood.requests) and all(
-            requests[r.kind].small_talk for r in reading.understood.requests)
-        wrote = reading.language in ("zh", "en") and not chat
+        wrote = reading.language in ("zh", "en")
         topic = conversation.topic(now, self.context_seconds)
         if topic is not None and topic not in self.kb.answers:
             topic = None
         shown = lang or (None if wrote else conversation.lang)
         reply = self.respond(reading, shown, prefer, topic_in_context=topic is not None)
-        if reply.small_talk and shown is None and conversation.lang not in (None, reply.display):
-            # ...nor is "thanks!" after Chinese answers: small talk is answered in the language
-            # the conversation is read in
+        if shown is None and conversation.lang not in (None, reply.display) and (
+                self._small_talk(reply)):
+            # "ok" or "thanks!" in a Chinese conversation is no switch to English: small talk
+            # has no language of its own, and is answered in the conversation's
             reply = self.respond(reading, conversation.lang, prefer,
                                  topic_in_context=topic is not None)
         u = reading.understood
@@ -278,10 +274,22 @@ class Engine:
         return any(len(w) >= ECHO_ZH and w in said for w in zh) or any(
             len(w) >= ECHO_EN and re.search(rf"\b{re.escape(w)}", said) for w in words)
 
+    def _small_talk(self, reply: Reply) -> bool:
+        """Small talk, or the ask back of a request that is small talk after an answer ("ok"
+        with no topic yet)."""
+        kinds = self.kb.understanding.requests
+        return reply.small_talk or (reply.request in kinds
+                                    and kinds[reply.request].small_talk is not None)
+
+    def _lists(self, intent: str, place: str) -> bool:
+        """Whether the intent lists the place (a span of the normalised message) under
+        `places:`."""
+        return any(p in place for p in self._places.get(intent, ()))
+
     def _only_place(self, reading: Reading, place: str, topic: str) -> bool:
         """Whether a message names nothing but a place the topic lists, and "one" ("and the
         japan one?", "那新加坡的呢"): it asks about that part of the topic."""
-        if not any(p in compact(normalize(place)) for p in self._places.get(topic, ())):
+        if not self._lists(topic, place):
             return False
         rest = reading.normalized.replace(self.matcher.normalize(place), " ")
         return set(self.matcher.content_words(rest).split()) <= {"one", "ones"}
@@ -292,8 +300,7 @@ class Engine:
         the place is taken out (zone.area lists 武侯区 for its streets, but "武侯区的学位怎么
         分配" is about schools in Wuhou District)."""
         top = reading.top
-        if top.score < self.kb.matching.answer_threshold or not any(
-                p in place for p in self._places.get(top.intent, ())):
+        if top.score < self.kb.matching.answer_threshold or not self._lists(top.intent, place):
             return False  # weakly: "what about shanghai zhangjiang, do they do the same?"
         rest = self.matcher.rank(self.matcher.prepare(
             reading.normalized.replace(self.matcher.normalize(place), " ")), limit=1)
